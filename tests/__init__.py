@@ -1,0 +1,1 @@
+"""Tests of Nordic V2H."""
