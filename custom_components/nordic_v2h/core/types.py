@@ -1,0 +1,201 @@
+"""Plan inputs and outputs: what the planner is given and the immutable plan it returns.
+
+Powers are at the charger's AC side in W, positive into the car, negative out of it.
+Prices are all-in NOK per kWh for one slot (the tariff model turns spot, grid energy
+component, taxes and subsidy into these); the capacity tariff is passed as its step table
+and this month's peaks so that the planner can price a new peak itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+import math
+
+from .timeseries import QUARTER_S, ensure_utc
+
+
+class Decision(StrEnum):
+    """What the charger does now."""
+
+    CHARGE = "charge"
+    DISCHARGE = "discharge"
+    IDLE = "idle"
+
+
+class ReasonKey(StrEnum):
+    """Why the charger does what it does now; stable keys for translations and automations."""
+
+    BELOW_MIN_SOC = "below_min_soc"
+    CHEAPEST_SLOT = "cheapest_slot"
+    WAITING_FOR_CHEAPER_SLOT = "waiting_for_cheaper_slot"
+    TARGET_REACHED = "target_reached"
+    SOC_UNKNOWN_FULL_CHARGE_ASSUMED = "soc_unknown_full_charge_assumed"
+    TARGET_UNREACHABLE = "target_unreachable"
+    NO_PRICES = "no_prices"
+    NO_DEPARTURE_WITHIN_PRICES = "no_departure_within_prices"
+    DEPARTURE_PASSED = "departure_passed"
+    COVER_HOUSE_LOAD = "cover_house_load"
+    PEAK_SHAVING = "peak_shaving"
+    EXPORT = "export"
+    STORE_CHEAP_ENERGY = "store_cheap_energy"
+    HOLD_FOR_LATER = "hold_for_later"
+    HOUR_IMPORT_GUARD = "hour_import_guard"
+    HYSTERESIS_HOLD = "hysteresis_hold"
+    MAIN_FUSE = "main_fuse"
+    MIN_SOC_REACHED = "min_soc_reached"
+    SOC_UNKNOWN_NO_DISCHARGE = "soc_unknown_no_discharge"
+    MISSING_INPUTS = "missing_inputs"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VehicleState:
+    """The car as the planner sees it; `soc_pct` None means unknown (never read as 0 %)."""
+
+    soc_pct: float | None
+    battery_kwh: float
+    min_soc_pct: float
+    target_soc_pct: float
+    max_soc_pct: float = 100.0
+    departure_utc: datetime | None = None
+
+    def __post_init__(self) -> None:
+        """Reject impossible vehicle settings with a clear message."""
+        if not math.isfinite(self.battery_kwh) or self.battery_kwh <= 0:
+            raise ValueError(f"battery_kwh must be positive, got {self.battery_kwh}")
+        if not 0 <= self.min_soc_pct <= self.max_soc_pct <= 100:
+            raise ValueError("need 0 <= min_soc_pct <= max_soc_pct <= 100")
+        if not 0 <= self.target_soc_pct <= 100:
+            raise ValueError(f"target_soc_pct out of range: {self.target_soc_pct}")
+        if self.soc_pct is not None and not 0 <= self.soc_pct <= 100:
+            raise ValueError(f"soc_pct out of range: {self.soc_pct}")
+        if self.departure_utc is not None:
+            object.__setattr__(self, "departure_utc", ensure_utc(self.departure_utc))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargerLimits:
+    """The wallbox: power is 0 or within [min_power_w, max] in each direction."""
+
+    min_power_w: float
+    max_charge_w: float
+    max_discharge_w: float
+    charge_efficiency: float = 0.92
+    discharge_efficiency: float = 0.92
+
+    def __post_init__(self) -> None:
+        """Reject impossible charger limits with a clear message."""
+        if self.min_power_w < 0 or self.max_charge_w < 0 or self.max_discharge_w < 0:
+            raise ValueError("charger powers must not be negative")
+        for name in ("charge_efficiency", "discharge_efficiency"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                raise ValueError(f"{name} must be in (0, 1], got {value}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CapacityInputs:
+    """The monthly capacity tariff and this month's peaks so far (hourly import, kWh/h).
+
+    `step_from_kw[i]` is where step i starts and `step_nok_per_month[i]` what it costs;
+    the month's step is picked by the mean of the three highest daily peaks.
+    `month_daily_peaks_kwh` holds the finished local days of this month, `today_peak_kwh`
+    the highest finished clock hour of today, and `current_hour_import_kwh` the import so
+    far in the running clock hour.
+    """
+
+    step_from_kw: tuple[float, ...]
+    step_nok_per_month: tuple[float, ...]
+    threshold_inclusive: bool = True
+    month_daily_peaks_kwh: tuple[float, ...] = ()
+    today_peak_kwh: float = 0.0
+    current_hour_import_kwh: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Check that the step table is non-empty, ascending and consistent."""
+        if not self.step_from_kw or len(self.step_from_kw) != len(self.step_nok_per_month):
+            raise ValueError("capacity step table is empty or its columns differ in length")
+        if any(b <= a for a, b in zip(self.step_from_kw, self.step_from_kw[1:], strict=False)):
+            raise ValueError("capacity steps must be strictly ascending")
+
+    def step_cost_nok(self, level_kw: float) -> float:
+        """Return the monthly cost of the step that a three-peak mean of `level_kw` falls in."""
+        cost = self.step_nok_per_month[0]
+        for start_kw, step_nok in zip(self.step_from_kw, self.step_nok_per_month, strict=True):
+            if level_kw > start_kw or (self.threshold_inclusive and level_kw >= start_kw):
+                cost = step_nok
+        return cost
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanInputs:
+    """Everything one plan depends on; the same inputs always give the same plan.
+
+    Price tuples hold one value per slot of `slot_s` seconds from `start_utc` (all-in NOK
+    per kWh); `house_load_kw` (optional) is the forecast mean house power per slot, without
+    the car. `max_import_w` is what the main fuse lets the house draw.
+    """
+
+    now_utc: datetime
+    start_utc: datetime
+    import_price_nok_per_kwh: tuple[float, ...]
+    export_price_nok_per_kwh: tuple[float, ...]
+    vehicle: VehicleState
+    charger: ChargerLimits
+    slot_s: int = QUARTER_S
+    house_load_kw: tuple[float, ...] | None = None
+    allow_v2h: bool = True
+    allow_export: bool = False
+    max_import_w: float | None = None
+    wear_nok_per_kwh: float = 0.20
+    capacity: CapacityInputs | None = None
+
+    def __post_init__(self) -> None:
+        """Normalise instants to UTC and reject inconsistent series."""
+        object.__setattr__(self, "now_utc", ensure_utc(self.now_utc))
+        object.__setattr__(self, "start_utc", ensure_utc(self.start_utc))
+        if self.slot_s <= 0 or 3600 % self.slot_s:
+            raise ValueError(f"slot length {self.slot_s} s does not divide an hour")
+        if len(self.export_price_nok_per_kwh) != len(self.import_price_nok_per_kwh):
+            raise ValueError("import and export prices must have the same number of slots")
+        if self.house_load_kw is not None and len(self.house_load_kw) != len(
+            self.import_price_nok_per_kwh
+        ):
+            raise ValueError("house load forecast must have one value per price slot")
+
+    @property
+    def end_utc(self) -> datetime:
+        """Return the end of the last priced slot."""
+        return self.start_utc + timedelta(seconds=self.slot_s * len(self.import_price_nok_per_kwh))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanSlot:
+    """One slot of a plan: the car's power and what it leads to."""
+
+    start_utc: datetime
+    duration_s: float
+    power_w: float
+    soc_pct_end: float | None
+    grid_import_kwh: float
+    grid_export_kwh: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """An immutable plan: one power per slot from now, the decision now and why."""
+
+    created_utc: datetime
+    slots: tuple[PlanSlot, ...]
+    decision: Decision
+    reason: ReasonKey
+    expected_cost_nok: float
+    import_threshold_kw: float | None = None
+    departure_shortfall_kwh: float = 0.0
+    soc_assumed: bool = False
+
+    @property
+    def power_now_w(self) -> float:
+        """Return the planned power of the slot running now (0 without slots)."""
+        return self.slots[0].power_w if self.slots else 0.0
