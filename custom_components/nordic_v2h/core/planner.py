@@ -380,3 +380,363 @@ def _fill_first(
         power_kw[index] += add_kw
         needed_kwh -= add_kw * per_kw
     return max(needed_kwh, 0.0)
+
+
+# Energy grid of the dynamic programme: 0.25 kWh keeps a 60 kWh car under 250 states while
+# the value function is interpolated between them, so powers need not sit on the grid.
+_GRID_KWH = 0.25
+# NOK per kWh missing at departure: far above any price, so a shortfall only remains
+# when the target is physically out of reach.
+_SHORTFALL_NOK_PER_KWH = 100.0
+# NOK per kWh below the minimum SoC per hour: get back above it before anything else.
+_BELOW_MIN_NOK_PER_KWH_H = 50.0
+# Charge levels between the charger's minimum and maximum that the planner considers.
+_CHARGE_LEVELS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """The dynamic programme's data: slots up to departure, candidates, actions and costs."""
+
+    slots: int
+    grid_kwh: NDArray[np.float64]
+    power_kw: NDArray[np.float64]
+    delta_kwh: NDArray[np.float64]
+    stage_nok: NDArray[np.float64]
+    below_min_nok_per_kwh: NDArray[np.float64]
+    min_kwh: float
+    max_kwh: float
+    terminal_nok: NDArray[np.float64]
+
+
+def _candidate_thresholds(inputs: PlanInputs, horizon: Horizon) -> list[float]:
+    """Return the hourly import levels (kW) worth trying as the plan's capacity threshold.
+
+    The cheapest level is the third-highest daily peak so far (it raises nothing); the
+    others sit just below each higher step edge, where the next step would start to cost.
+    """
+    capacity = inputs.capacity
+    if capacity is None:
+        return [np.inf]
+    peaks = sorted([*capacity.month_daily_peaks_kwh, capacity.today_peak_kwh], reverse=True)
+    top = [*peaks, 0.0, 0.0, 0.0][:3]
+    levels = {round(top[2], 3)}
+    for edge in capacity.step_from_kw:
+        # The third peak that puts the mean just under this edge, given the two above it.
+        level = 3.0 * edge - top[0] - top[1] - 0.01
+        if level > top[2]:
+            levels.add(round(min(level, edge * 3.0), 3))
+    house_peak = float(np.max(horizon.load_kw, initial=0.0))
+    chosen = sorted(level for level in levels if level >= 0.0)
+    # Beyond the house's own peak plus a full charge no threshold changes the plan.
+    ceiling = house_peak + inputs.charger.max_charge_w / 1000.0
+    below = [level for level in chosen if level < ceiling]
+    return [*below[:5], np.inf]
+
+
+def _terminal_cost(
+    inputs: PlanInputs, horizon: Horizon, grid: NDArray[np.float64], end_index: int
+) -> NDArray[np.float64]:
+    """Return the cost of ending the horizon with each stored energy.
+
+    At departure, only a shortfall against the target costs. When the horizon ends before
+    departure, energy below the target must still be bought later (at a low price) and
+    energy above it is worth what it can save the house later.
+    """
+    target = _target_kwh(inputs)
+    shortfall = np.maximum(target - grid, 0.0)
+    if horizon.departure_index is not None:
+        result: NDArray[np.float64] = _SHORTFALL_NOK_PER_KWH * shortfall
+        return result
+    charger = inputs.charger
+    prices = horizon.import_price[: end_index + 1]
+    refill = float(np.quantile(prices, 0.25)) / charger.charge_efficiency
+    keep = float(np.median(prices)) * charger.discharge_efficiency - inputs.wear_nok_per_kwh
+    keep = min(max(keep, 0.0), refill) if inputs.allow_v2h else 0.0
+    cost: NDArray[np.float64] = refill * shortfall - keep * np.maximum(grid - target, 0.0)
+    departure = inputs.vehicle.departure_utc
+    if departure is not None:
+        # The target must stay reachable in the hours between the horizon's end and departure.
+        end_s = float(horizon.start_epoch_s[end_index]) + horizon.duration_h[end_index] * HOUR_S
+        gap_h = max(departure.timestamp() - end_s, 0.0) / HOUR_S
+        reachable = target - gap_h * charger.max_charge_w / 1000.0 * charger.charge_efficiency
+        cost = cost + _SHORTFALL_NOK_PER_KWH * np.maximum(reachable - grid, 0.0)
+    return cost
+
+
+def _build_problem(
+    inputs: PlanInputs, horizon: Horizon, thresholds: list[float], start_kwh: float, assumed: bool
+) -> _Problem:
+    """Vectorise actions and their costs over slots (n), thresholds (c) and actions (a)."""
+    vehicle, charger = inputs.vehicle, inputs.charger
+    end = horizon.departure_index if horizon.departure_index is not None else len(horizon) - 1
+    n = end + 1
+    load = horizon.load_kw[:n, None]
+    dur = horizon.duration_h[:n, None]
+    present = horizon.present_h[:n, None]
+    cap = horizon.charge_cap_kw[:n, None]
+    min_kw = charger.min_power_w / 1000.0
+    max_dis = charger.max_discharge_w / 1000.0
+    thr = np.asarray(thresholds, dtype=np.float64)[None, :]
+    # Fixed actions (n, a): idle and charge levels from minimum to the slot's maximum.
+    steps = np.linspace(0.0, 1.0, _CHARGE_LEVELS)[None, :]
+    charge = np.where(cap >= min_kw, min_kw + (cap - min_kw) * steps, 0.0)
+    fixed = [np.zeros((n, 1)), charge]
+    # Candidate actions (n, c): charge up to the threshold, discharge down to it.
+    to_threshold = np.where(np.isfinite(thr), thr - load, 0.0)
+    fill = np.where((to_threshold >= min_kw) & (to_threshold <= cap), to_threshold, 0.0)
+    per_candidate = [fill]
+    may_discharge = inputs.allow_v2h and not assumed and max_dis >= min_kw and max_dis > 0
+    if may_discharge:
+        dis_room = max_dis if inputs.allow_export else np.minimum(load, max_dis)
+        dis_room = np.broadcast_to(dis_room, load.shape)
+        cover = np.where(dis_room >= min_kw, -dis_room, 0.0)
+        at_min = np.where(dis_room >= min_kw, -min_kw, 0.0)
+        fixed += [cover, at_min]
+        if inputs.allow_export:
+            fixed.append(np.broadcast_to(-(min_kw + max_dis) / 2.0, load.shape))
+        shave = load - np.where(np.isfinite(thr), thr, np.inf)
+        shave_ok = (shave >= min_kw) & (shave <= dis_room)
+        per_candidate.append(np.where(shave_ok, -shave, 0.0))
+    candidates = len(thresholds)
+    fixed_arr = np.concatenate(fixed, axis=1)
+    power = np.concatenate(
+        [
+            np.broadcast_to(fixed_arr[:, None, :], (n, candidates, fixed_arr.shape[1])),
+            np.stack(per_candidate, axis=2),
+        ],
+        axis=2,
+    )
+    present3 = present[:, :, None]
+    delta = np.where(
+        power >= 0,
+        power * present3 * charger.charge_efficiency,
+        power * present3 / charger.discharge_efficiency,
+    )
+    net = load[:, :, None] * dur[:, :, None] + power * present3
+    imported = np.maximum(net, 0.0)
+    exported = np.maximum(-net, 0.0)
+    price = horizon.import_price[:n, None, None]
+    stage = imported * price + inputs.wear_nok_per_kwh * np.maximum(-power, 0.0) * present3
+    if inputs.allow_export:
+        stage = stage - exported * horizon.export_price[:n, None, None]
+    limit_kwh = np.broadcast_to(thr * dur, (n, candidates)).copy()
+    if inputs.capacity is not None and n:
+        # The running clock hour already drew some energy: spread what is left of its budget.
+        first_hour = horizon.start_epoch_s[:n] // HOUR_S == horizon.start_epoch_s[0] // HOUR_S
+        left_h = float(np.sum(horizon.duration_h[:n][first_hour]))
+        budget = thr - inputs.capacity.current_hour_import_kwh
+        limit_kwh[first_hour] = np.maximum(budget, 0.0) * dur[first_hour] / max(left_h, 1e-9)
+    penalty = max(5.0, 3.0 * float(np.max(horizon.import_price[:n], initial=0.0)))
+    stage = stage + penalty * np.maximum(imported - limit_kwh[:, :, None], 0.0)
+    min_kwh = vehicle.min_soc_pct / 100.0 * vehicle.battery_kwh
+    max_kwh = vehicle.max_soc_pct / 100.0 * vehicle.battery_kwh
+    low = min(min_kwh, start_kwh)
+    high = max(max_kwh, start_kwh)
+    states = max(int(np.ceil((high - low) / _GRID_KWH)) + 1, 2)
+    grid: NDArray[np.float64] = np.linspace(low, high, states, dtype=np.float64)
+    return _Problem(
+        slots=n,
+        grid_kwh=grid,
+        power_kw=power,
+        delta_kwh=delta,
+        stage_nok=stage,
+        below_min_nok_per_kwh=_BELOW_MIN_NOK_PER_KWH_H * horizon.duration_h[:n],
+        min_kwh=min_kwh,
+        max_kwh=max_kwh,
+        terminal_nok=_terminal_cost(inputs, horizon, grid, end),
+    )
+
+
+def _interpolate(
+    values: NDArray[np.float64], grid: NDArray[np.float64], energy: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Interpolate per-candidate values (c, s) at energies shaped (c, ...) along the grid."""
+    states = len(grid)
+    step = (grid[-1] - grid[0]) / (states - 1)
+    position = np.clip((energy - grid[0]) / step, 0.0, states - 1.0)
+    lower = np.minimum(position.astype(np.int64), states - 2)
+    weight = position - lower
+    offset = (np.arange(values.shape[0]) * states).reshape((-1,) + (1,) * (energy.ndim - 1))
+    flat = values.ravel()
+    index = lower + offset
+    result: NDArray[np.float64] = flat[index] * (1.0 - weight) + flat[index + 1] * weight
+    return result
+
+
+def _feasible(
+    problem: _Problem,
+    energy: NDArray[np.float64],
+    after: NDArray[np.float64],
+    power: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Return where an action keeps the stored energy within its bounds."""
+    tolerance = 1e-9
+    ok_high = (power <= 0) | (after <= problem.max_kwh + tolerance)
+    ok_low = (power >= 0) | (after >= problem.min_kwh - tolerance)
+    result: NDArray[np.bool_] = ok_high & ok_low
+    return result
+
+
+def _solve(
+    problem: _Problem, start_kwh: float, candidates: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Run the backward recursion and the forward pass; return powers (c, n) and end energies."""
+    grid = problem.grid_kwh
+    n = problem.slots
+    values = np.empty((n + 1, candidates, len(grid)))
+    values[n] = problem.terminal_nok[None, :]
+    below_min = np.maximum(problem.min_kwh - grid, 0.0)
+    for index in range(n - 1, -1, -1):
+        after = grid[None, :, None] + problem.delta_kwh[index][:, None, :]
+        power = problem.power_kw[index][:, None, :]
+        q = problem.stage_nok[index][:, None, :] + _interpolate(values[index + 1], grid, after)
+        q = np.where(_feasible(problem, grid[None, :, None], after, power), q, np.inf)
+        values[index] = q.min(axis=2) + problem.below_min_nok_per_kwh[index] * below_min
+    energy = np.full(candidates, start_kwh)
+    chosen = np.zeros((candidates, n))
+    rows = np.arange(candidates)
+    for index in range(n):
+        after = energy[:, None] + problem.delta_kwh[index]
+        power = problem.power_kw[index]
+        q = problem.stage_nok[index] + _interpolate(values[index + 1], grid, after)
+        q = np.where(_feasible(problem, energy[:, None], after, power), q, np.inf)
+        best = np.argmin(q, axis=1)
+        chosen[:, index] = power[rows, best]
+        energy = np.clip(after[rows, best], grid[0], grid[-1])
+    return chosen, energy
+
+
+def plan(inputs: PlanInputs) -> Plan:
+    """Return the cost-minimising plan: charge, discharge to the house or idle per slot.
+
+    Minimises energy cost (the given all-in prices), the rise of the month's capacity step,
+    wear per kWh discharged and, when allowed, export revenue; subject to the SoC bounds,
+    the departure target (or the best reachable charge), the charger's power ranges,
+    efficiencies, the main fuse and no export unless allowed. Several hourly import
+    thresholds are planned at once and the cheapest plan by true cost is kept; the
+    cheapest-slots plan competes too, so this plan never costs more by its own measure.
+    """
+    horizon = build_horizon(inputs)
+    if len(horizon) == 0:
+        return _idle_plan(inputs, ReasonKey.NO_PRICES)
+    start_kwh, assumed = _start_energy_kwh(inputs)
+    thresholds = _candidate_thresholds(inputs, horizon)
+    problem = _build_problem(inputs, horizon, thresholds, start_kwh, assumed)
+    chosen, _ = _solve(problem, start_kwh, len(thresholds))
+    end = problem.slots - 1
+    options: list[tuple[float, int, NDArray[np.float64], float | None]] = []
+    for index, threshold in enumerate(thresholds):
+        power_kw: NDArray[np.float64] = np.zeros(len(horizon))
+        power_kw[: problem.slots] = chosen[index]
+        options.append(
+            (
+                _total_cost(
+                    inputs,
+                    horizon=horizon,
+                    problem=problem,
+                    power_kw=power_kw,
+                    start_kwh=start_kwh,
+                    end=end,
+                ),
+                index,
+                power_kw,
+                None if not np.isfinite(threshold) else threshold,
+            )
+        )
+    fallback = plan_cheapest(inputs)
+    fallback_kw: NDArray[np.float64] = np.asarray(
+        [slot.power_w / 1000.0 for slot in fallback.slots], dtype=np.float64
+    )
+    options.append(
+        (
+            _total_cost(
+                inputs,
+                horizon=horizon,
+                problem=problem,
+                power_kw=fallback_kw,
+                start_kwh=start_kwh,
+                end=end,
+            ),
+            len(thresholds),
+            fallback_kw,
+            None,
+        )
+    )
+    _, _, best_kw, threshold_kw = min(options, key=lambda option: (option[0], option[1]))
+    energy = simulate_energy_kwh(inputs, horizon, best_kw, start_kwh)
+    shortfall = 0.0
+    if horizon.departure_index is not None:
+        shortfall = max(_target_kwh(inputs) - float(energy[horizon.departure_index]), 0.0)
+        shortfall = 0.0 if shortfall < 1e-6 else shortfall
+    return _build_plan(
+        inputs,
+        horizon,
+        best_kw,
+        start_kwh=start_kwh,
+        soc_assumed=assumed,
+        reason=_smart_reason(
+            inputs,
+            horizon=horizon,
+            power_kw=best_kw,
+            start_kwh=start_kwh,
+            threshold_kw=threshold_kw,
+            shortfall_kwh=shortfall,
+        ),
+        shortfall_kwh=shortfall,
+        threshold_kw=threshold_kw,
+    )
+
+
+def _total_cost(
+    inputs: PlanInputs,
+    *,
+    horizon: Horizon,
+    problem: _Problem,
+    power_kw: NDArray[np.float64],
+    start_kwh: float,
+    end: int,
+) -> float:
+    """Return a plan's true cost: horizon cost plus the value of where it leaves the car."""
+    energy = simulate_energy_kwh(inputs, horizon, power_kw, start_kwh)
+    end_kwh = np.asarray([energy[end]])
+    terminal = float(np.interp(end_kwh, problem.grid_kwh, problem.terminal_nok)[0])
+    below_min = float(
+        np.sum(np.maximum(problem.min_kwh - energy[: end + 1], 0.0) * problem.below_min_nok_per_kwh)
+    )
+    return plan_cost_nok(inputs, horizon, power_kw) + terminal + below_min
+
+
+def _smart_reason(
+    inputs: PlanInputs,
+    *,
+    horizon: Horizon,
+    power_kw: NDArray[np.float64],
+    start_kwh: float,
+    threshold_kw: float | None,
+    shortfall_kwh: float,
+) -> ReasonKey:
+    """Explain the smart plan's decision for the running slot."""
+    vehicle = inputs.vehicle
+    now_kw = float(power_kw[0])
+    min_kwh = vehicle.min_soc_pct / 100.0 * vehicle.battery_kwh
+    if now_kw > 0:
+        if start_kwh < min_kwh - 1e-9:
+            return ReasonKey.BELOW_MIN_SOC
+        if shortfall_kwh > 0:
+            return ReasonKey.TARGET_UNREACHABLE
+        if start_kwh >= _target_kwh(inputs) - 1e-9:
+            return ReasonKey.STORE_CHEAP_ENERGY
+        return ReasonKey.CHEAPEST_SLOT
+    if now_kw < 0:
+        load_kw = float(horizon.load_kw[0])
+        if -now_kw > load_kw + 1e-6:
+            return ReasonKey.EXPORT
+        if threshold_kw is not None and load_kw > threshold_kw:
+            return ReasonKey.PEAK_SHAVING
+        return ReasonKey.COVER_HOUSE_LOAD
+    if shortfall_kwh > 0:
+        return ReasonKey.TARGET_UNREACHABLE
+    if start_kwh >= _target_kwh(inputs) - 1e-9:
+        return ReasonKey.TARGET_REACHED if not inputs.allow_v2h else ReasonKey.HOLD_FOR_LATER
+    return ReasonKey.WAITING_FOR_CHEAPER_SLOT
