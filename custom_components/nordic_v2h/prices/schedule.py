@@ -30,10 +30,11 @@ def next_fetch_utc(now_utc: datetime, have_tomorrow: bool, failed_attempts: int)
 
     `have_tomorrow` says whether the prices of the local day after `now_utc` are held;
     `failed_attempts` counts consecutive attempts that raised or found no prices yet
-    (0 after a success). After a failure the fetch is retried with backoff. Without
-    tomorrow's prices the fetch is at 13:00 local today, or now if that has passed; with
-    them, at 13:00 local on the next day. 13:00 is local wall time, so on the daylight-
-    saving days it is 11:00 or 12:00 UTC as the season says.
+    (0 after a success). Ask after every attempt. After a failure the fetch is retried
+    with backoff. Without tomorrow's prices the fetch is at 13:00 local today, or one
+    minute from now if that has passed; with them, at 13:00 local on the next day. 13:00
+    is local wall time, so on the daylight-saving days it is 11:00 or 12:00 UTC as the
+    season says.
     """
     if failed_attempts < 0:
         raise ValueError(f"failed_attempts must not be negative, got {failed_attempts}")
@@ -43,7 +44,12 @@ def next_fetch_utc(now_utc: datetime, have_tomorrow: bool, failed_attempts: int)
     today_local = now.astimezone(OSLO).date()
     if have_tomorrow:
         return _publish_utc(today_local + timedelta(days=1))
-    return max(now, _publish_utc(today_local))
+    publish = _publish_utc(today_local)
+    if now < publish:
+        return publish
+    # An attempt has just been made (that is when this is asked), so even a caller that
+    # does not count "not published yet" as a failure gets a pause instead of a busy loop.
+    return now + timedelta(seconds=BACKOFF_S[0])
 
 
 def _publish_utc(day_local: date) -> datetime:
