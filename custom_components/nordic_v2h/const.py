@@ -1,0 +1,59 @@
+"""Constants of the Nordic V2H integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+import logging
+from typing import Final
+
+from .transport import ChargerStatus
+
+DOMAIN: Final = "nordic_v2h"
+LOGGER = logging.getLogger(__package__)
+
+CONF_UNIT_ID: Final = "unit_id"
+CONF_AREA: Final = "area"
+CONF_CURRENCY: Final = "currency"
+CONF_HOUSE_POWER_ENTITY: Final = "house_power_entity"
+CONF_PRICE_SOURCE: Final = "price_source"
+CONF_PRICE_ENTITY: Final = "price_entity"
+CONF_PRICE_ENTITY_INCLUDES_VAT: Final = "price_entity_includes_vat"
+CONF_TRANSPORT: Final = "transport"
+
+DEFAULT_PORT: Final = 502
+DEFAULT_UNIT_ID: Final = 1
+DEFAULT_AREA: Final = "NO1"
+DEFAULT_CURRENCY: Final = "NOK"
+
+AREAS: Final = ("NO1", "NO2", "NO3", "NO4", "NO5")
+CURRENCIES: Final = ("NOK", "EUR")
+
+CHARGER_POLL_INTERVAL: Final = timedelta(seconds=5)
+# Control is handed back to the charger when it has been unreachable this long, so a lost
+# connection never leaves the car (dis)charging on a stale command once it comes back.
+CHARGER_LOST_RELEASE_AFTER: Final = timedelta(minutes=2)
+PLAN_INTERVAL: Final = timedelta(minutes=15)
+
+STORAGE_VERSION: Final = 1
+
+
+class PriceSourceKind(StrEnum):
+    """Where the integration reads spot prices from."""
+
+    NORDPOOL = "nordpool"
+    COMMUNITY_ENTITY = "community_entity"
+    CORE_NORDPOOL = "core_nordpool"
+
+
+class OperatingMode(StrEnum):
+    """The owner's choice of what the integration does with the car."""
+
+    AUTO = "auto"
+    CHARGE_NOW = "charge_now"
+    DISCHARGE = "discharge"
+    IDLE = "idle"
+    OFF = "off"
+
+
+CHARGER_STATUS_OPTIONS: Final = [status.value for status in ChargerStatus]

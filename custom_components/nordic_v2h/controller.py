@@ -1,0 +1,317 @@
+"""The control loop in Home Assistant: plan in the executor, apply safety, write the setpoint.
+
+The controller is a coordinator without a fixed interval. It runs after every charger reading,
+every quarter-hour, and whenever a setting or the prices change. Planning happens in the
+executor, never on the event loop; the charger is written only when the decision changes,
+and control is handed back to the charger on unload, shutdown, mode Off, or a long outage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfPower
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import CHARGER_LOST_RELEASE_AFTER, LOGGER, OperatingMode
+from .core.safety import LimitReason, SafetyLimits, apply_safety
+from .core.timeseries import QUARTER_S, floor_to_slot
+from .core.types import ReasonKey
+from .planning import AutoPlan, build_auto_plan
+from .transport import ChargerState, ChargerStatus, TransportError
+
+if TYPE_CHECKING:
+    from .coordinator import ChargerCoordinator, PriceCoordinator
+    from .data import NordicV2HConfigEntry
+    from .settings import SettingsStore
+    from .transport import ChargerTransport
+
+# Setpoint changes smaller than this are not written: chargers take seconds to settle, and
+# toggling them for a few watts wears the contactor and the owner's patience.
+SETPOINT_HYSTERESIS_W: Final = 150
+
+
+class Decision(StrEnum):
+    """What the car does now."""
+
+    CHARGE = "charge"
+    DISCHARGE = "discharge"
+    IDLE = "idle"
+    OFF = "off"
+
+
+class Reason(StrEnum):
+    """Why the controller decided what it did; each has a translated text."""
+
+    MODE_OFF = "mode_off"
+    MODE_IDLE = "mode_idle"
+    CHARGE_NOW = "charge_now"
+    DISCHARGE_TO_HOUSE = "discharge_to_house"
+    NOT_PLUGGED_IN = "not_plugged_in"
+    SOC_UNKNOWN = "soc_unknown"
+    MIN_SOC_REACHED = "min_soc_reached"
+    MAX_SOC_REACHED = "max_soc_reached"
+    V2H_NOT_ALLOWED = "v2h_not_allowed"
+    MAIN_FUSE = "main_fuse"
+    CHARGER_UNREACHABLE = "charger_unreachable"
+    CHARGER_ERROR = "charger_error"
+    STARTING = "starting"
+
+
+DECISION_OPTIONS: Final = [decision.value for decision in Decision]
+# The reason sensor shows the controller's own reasons and, in Auto, the planner's.
+REASON_OPTIONS: Final = sorted({reason.value for reason in Reason} | {key.value for key in ReasonKey})
+
+_LIMIT_TO_REASON: Final = {
+    LimitReason.NOT_PLUGGED_IN: Reason.NOT_PLUGGED_IN,
+    LimitReason.SOC_UNKNOWN: Reason.SOC_UNKNOWN,
+    LimitReason.MIN_SOC_REACHED: Reason.MIN_SOC_REACHED,
+    LimitReason.MAX_SOC_REACHED: Reason.MAX_SOC_REACHED,
+    LimitReason.V2H_NOT_ALLOWED: Reason.V2H_NOT_ALLOWED,
+    LimitReason.MAIN_FUSE: Reason.MAIN_FUSE,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlStatus:
+    """The controller's latest decision, the setpoint written and the plan behind it."""
+
+    decision: Decision
+    reason: Reason | ReasonKey
+    setpoint_w: int
+    plan: AutoPlan | None
+    updated_utc: datetime
+
+
+def _decision_for(power_w: int) -> Decision:
+    """Return the decision that a signed setpoint means."""
+    if power_w > 0:
+        return Decision.CHARGE
+    if power_w < 0:
+        return Decision.DISCHARGE
+    return Decision.IDLE
+
+
+class V2HController(DataUpdateCoordinator[ControlStatus]):
+    """Decides the setpoint from the mode, the plan and the safety limits, and writes it."""
+
+    config_entry: NordicV2HConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: NordicV2HConfigEntry,
+        *,
+        transport: ChargerTransport,
+        charger: ChargerCoordinator,
+        prices: PriceCoordinator,
+        settings: SettingsStore,
+        house_power_entity: str | None,
+    ) -> None:
+        """Create the controller of one charger."""
+        super().__init__(hass, LOGGER, config_entry=entry, name=f"{entry.title} controller", update_interval=None)
+        self.transport = transport
+        self.charger = charger
+        self.prices = prices
+        self.settings = settings
+        self.house_power_entity = house_power_entity
+        self.in_control = False
+        self.last_written_w: int | None = None
+        self._plan: AutoPlan | None = None
+        self._plan_key: tuple[object, ...] | None = None
+        self._unsubscribers: list[CALLBACK_TYPE] = []
+        self.data = ControlStatus(
+            decision=Decision.IDLE, reason=Reason.STARTING, setpoint_w=0, plan=None, updated_utc=dt_util.utcnow()
+        )
+
+    @callback
+    def async_start(self) -> None:
+        """Run after every charger reading, price change, setting change and quarter-hour."""
+        self._unsubscribers.extend(
+            [
+                self.charger.async_add_listener(self._async_schedule_run),
+                self.prices.async_add_listener(self._async_schedule_run),
+                self.settings.async_add_listener(self._async_schedule_run),
+            ]
+        )
+        self._schedule_quarter_tick(dt_util.utcnow())
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop reacting to anything."""
+        while self._unsubscribers:
+            self._unsubscribers.pop()()
+
+    @callback
+    def _schedule_quarter_tick(self, now: datetime) -> None:
+        """Replan at the next quarter-hour boundary, when the plan's current slot changes."""
+
+        @callback
+        def tick(moment: datetime) -> None:
+            self._unsubscribers.remove(unsub)
+            self._schedule_quarter_tick(moment)
+            self._async_schedule_run()
+
+        unsub = async_track_point_in_utc_time(self.hass, tick, floor_to_slot(now) + timedelta(seconds=QUARTER_S))
+        self._unsubscribers.append(unsub)
+
+    @callback
+    def _async_schedule_run(self) -> None:
+        """Run the control step soon; repeated triggers collapse into one run."""
+        self.hass.async_create_background_task(
+            self.async_request_refresh(), name=f"{self.name} control step", eager_start=False
+        )
+
+    async def async_set_mode(self, mode: OperatingMode) -> None:
+        """Change the operating mode and act on it before returning."""
+        self.settings.async_update(mode=mode)
+        await self.async_refresh()
+
+    async def _async_update_data(self) -> ControlStatus:
+        """Decide and write the setpoint for this moment."""
+        now = dt_util.utcnow()
+        settings = self.settings.current
+        if settings.mode is OperatingMode.OFF:
+            await self.async_release_control()
+            return self._status(Decision.OFF, Reason.MODE_OFF, 0, now)
+        if not self.charger.last_update_success or self.charger.data is None:
+            self._forget_control_after_outage(now)
+            return self._status(Decision.IDLE, Reason.CHARGER_UNREACHABLE, 0, now)
+
+        state = self.charger.data
+        requested_w, reason = await self._async_requested_power(state, now)
+        # The safety limits name the reason when they change the request.
+        limits = SafetyLimits(
+            min_power_w=self.transport.capabilities.min_power_w,
+            max_charge_power_w=min(settings.max_charge_power_w, self.transport.capabilities.max_charge_power_w),
+            max_discharge_power_w=min(
+                settings.max_discharge_power_w, self.transport.capabilities.max_discharge_power_w
+            ),
+            min_soc_pct=settings.min_soc_pct,
+            allow_discharge=settings.allow_v2h and self.transport.capabilities.can_discharge,
+            max_import_w=settings.main_fuse_import_w,
+        )
+        safe = apply_safety(
+            requested_w,
+            limits=limits,
+            plugged_in=state.plugged_in,
+            soc_pct=state.soc_pct,
+            house_power_w=self._house_power_w(),
+            current_charger_power_w=state.power_w,
+        )
+        if safe.limited_by in _LIMIT_TO_REASON:
+            reason = _LIMIT_TO_REASON[safe.limited_by]
+        try:
+            await self._async_write(safe.power_w, state)
+        except TransportError as error:
+            LOGGER.warning("Could not write the setpoint to the charger: %s", error)
+            return self._status(_decision_for(safe.power_w), Reason.CHARGER_ERROR, safe.power_w, now)
+        return self._status(_decision_for(safe.power_w), reason, safe.power_w, now)
+
+    async def _async_requested_power(self, state: ChargerState, now: datetime) -> tuple[float, Reason | ReasonKey]:
+        """Return the power the mode asks for, before the safety limits."""
+        settings = self.settings.current
+        match settings.mode:
+            case OperatingMode.CHARGE_NOW:
+                return float(settings.max_charge_power_w), Reason.CHARGE_NOW
+            case OperatingMode.DISCHARGE:
+                return -self._discharge_to_house_w(), Reason.DISCHARGE_TO_HOUSE
+            case OperatingMode.IDLE:
+                return 0.0, Reason.MODE_IDLE
+        plan = await self._async_auto_plan(state, now)
+        if plan is None:
+            return 0.0, ReasonKey.NO_PRICES
+        return plan.power_now_w, plan.reason
+
+    def _discharge_to_house_w(self) -> float:
+        """Return how much to discharge: the house's use when it is measured, else the maximum.
+
+        Without export permission the car covers the house and no more; the main meter's
+        reading includes the charger, so the charger's own power is added back.
+        """
+        settings = self.settings.current
+        house_w = self._house_power_w()
+        if house_w is None or settings.allow_export:
+            return float(settings.max_discharge_power_w)
+        charger_w = self.charger.data.power_w if self.charger.data else 0.0
+        return max(0.0, min(float(settings.max_discharge_power_w), house_w - charger_w))
+
+    async def _async_auto_plan(self, state: ChargerState, now: datetime) -> AutoPlan | None:
+        """Return the plan for this quarter, replanning in the executor when its inputs changed."""
+        prices = self.prices.data if self.prices.last_update_success or self.prices.data else None
+        if prices is None:
+            return None
+        settings = self.settings.current
+        key = (floor_to_slot(now), prices.fetched_utc, settings, state.plugged_in, state.soc_pct is None)
+        if key != self._plan_key:
+            self._plan = await self.hass.async_add_executor_job(
+                build_auto_plan, now, prices.spot, state, settings, self.transport.capabilities
+            )
+            self._plan_key = key
+        return self._plan
+
+    def _house_power_w(self) -> float | None:
+        """Return the house's import in W from the configured meter sensor, if it has a value."""
+        if not self.house_power_entity or (state := self.hass.states.get(self.house_power_entity)) is None:
+            return None
+        if state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+            return None
+        try:
+            value = float(state.state)
+        except ValueError:
+            return None
+        if state.attributes.get("unit_of_measurement") == UnitOfPower.KILO_WATT:
+            return value * 1000.0
+        return value
+
+    async def _async_write(self, power_w: int, state: ChargerState) -> None:
+        """Take control when needed and write the setpoint if it changed enough to matter."""
+        if power_w == 0 and not self.in_control:
+            # Nothing to command and nobody to stop: leave the charger alone.
+            return
+        if not self.in_control or not state.remote_control:
+            await self.transport.take_control()
+            self.in_control = True
+            self.last_written_w = None
+        if self.last_written_w is not None and (
+            (power_w == 0) == (self.last_written_w == 0)
+            and (power_w > 0) == (self.last_written_w > 0)
+            and abs(power_w - self.last_written_w) < SETPOINT_HYSTERESIS_W
+        ):
+            return
+        await self.transport.set_power(power_w)
+        self.last_written_w = power_w
+
+    @callback
+    def _forget_control_after_outage(self, now: datetime) -> None:
+        """After a long outage assume the charger's watchdog took control back."""
+        last = self.charger.last_success_utc
+        if self.in_control and (last is None or now - last > CHARGER_LOST_RELEASE_AFTER):
+            LOGGER.warning("The charger has been unreachable since %s; control will be taken anew", last)
+            self.in_control = False
+            self.last_written_w = None
+
+    async def async_release_control(self) -> None:
+        """Hand the charger back to its own control, if we hold it."""
+        if not self.in_control:
+            return
+        try:
+            await self.transport.release_control()
+        except TransportError as error:
+            LOGGER.warning("Could not hand control back to the charger: %s", error)
+        else:
+            LOGGER.debug("Control handed back to the charger")
+        self.in_control = False
+        self.last_written_w = None
+
+    def _status(self, decision: Decision, reason: Reason | ReasonKey, setpoint_w: int, now: datetime) -> ControlStatus:
+        """Build the status entities show."""
+        return ControlStatus(decision=decision, reason=reason, setpoint_w=setpoint_w, plan=self._plan, updated_utc=now)
+
+

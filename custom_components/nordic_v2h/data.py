@@ -1,0 +1,29 @@
+"""Typed runtime data of a Nordic V2H config entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+
+if TYPE_CHECKING:
+    from .controller import V2HController
+    from .coordinator import ChargerCoordinator, PriceCoordinator
+    from .settings import SettingsStore
+    from .transport import ChargerIdentity, ChargerTransport
+
+
+@dataclass(kw_only=True)
+class NordicV2HRuntimeData:
+    """Everything one config entry runs: the charger link, prices, settings and the controller."""
+
+    charger_coordinator: ChargerCoordinator
+    controller: V2HController
+    identity: ChargerIdentity
+    price_coordinator: PriceCoordinator
+    settings: SettingsStore
+    transport: ChargerTransport
+
+
+type NordicV2HConfigEntry = ConfigEntry[NordicV2HRuntimeData]

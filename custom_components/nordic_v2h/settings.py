@@ -1,0 +1,99 @@
+"""The owner's control settings, persisted across restarts.
+
+Settings change from entities (select, number, time, switch) and services many times a day,
+so they live in the integration's own storage rather than in the config entry's options,
+which would reload the entry on every change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import time
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+
+from .const import DOMAIN, LOGGER, STORAGE_VERSION, OperatingMode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlSettings:
+    """What the owner asked for; every power in W, every state of charge in %."""
+
+    mode: OperatingMode = OperatingMode.AUTO
+    departure_time: time = time(7, 0)
+    target_soc_pct: float = 80.0
+    min_soc_pct: float = 30.0
+    battery_kwh: float = 40.0
+    max_charge_power_w: int = 7400
+    max_discharge_power_w: int = 7400
+    allow_v2h: bool = True
+    allow_export: bool = False
+    main_fuse_import_w: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dictionary for storage and diagnostics."""
+        data = asdict(self)
+        data["mode"] = self.mode.value
+        data["departure_time"] = self.departure_time.isoformat(timespec="minutes")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ControlSettings:
+        """Rebuild settings from storage, keeping defaults for anything missing or invalid."""
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for key, default in asdict(defaults).items():
+            if key not in data:
+                continue
+            raw = data[key]
+            try:
+                if key == "mode":
+                    values[key] = OperatingMode(raw)
+                elif key == "departure_time":
+                    values[key] = time.fromisoformat(raw)
+                elif key == "main_fuse_import_w":
+                    values[key] = None if raw is None else int(raw)
+                elif isinstance(default, bool):
+                    values[key] = bool(raw)
+                else:
+                    values[key] = type(default)(raw)
+            except (TypeError, ValueError):
+                LOGGER.warning("Ignoring stored setting %s=%r; using the default", key, raw)
+        return replace(defaults, **values)
+
+
+class SettingsStore:
+    """Holds the current settings, saves them lazily and tells listeners about changes."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Create the store for one config entry."""
+        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.settings")
+        self.current = ControlSettings()
+        self._listeners: list[Callable[[], None]] = []
+
+    async def async_load(self) -> None:
+        """Load stored settings, if any."""
+        if (stored := await self._store.async_load()) is not None:
+            self.current = ControlSettings.from_dict(stored)
+
+    @callback
+    def async_update(self, **changes: Any) -> None:
+        """Change settings, persist them within a few seconds and notify listeners."""
+        self.current = replace(self.current, **changes)
+        self._store.async_delay_save(self.current.to_dict, 2)
+        for listener in list(self._listeners):
+            listener()
+
+    @callback
+    def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` after every change; return a function that removes it."""
+        self._listeners.append(listener)
+
+        @callback
+        def remove() -> None:
+            self._listeners.remove(listener)
+
+        return remove

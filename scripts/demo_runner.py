@@ -1,0 +1,397 @@
+"""Start the Quasar simulator and Home Assistant, onboard it and add Nordic V2H through its real flow.
+
+Used by `scripts/demo`. Everything listens on 127.0.0.1 only. Prices come from Nord Pool when
+it can be reached; otherwise (and always with --offline or --smoke) a recorded real day of NO1
+quarter-hour prices is published as a Nord Pool-style sensor and used as the price source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+import json
+from pathlib import Path
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+OSLO = ZoneInfo("Europe/Oslo")
+RECORDED_PRICES = ROOT / "scripts" / "demo_data" / "no1_2025-10-15_quarter_prices.json"
+DEMO_USER = "demo"
+CLIENT_ID = "http://127.0.0.1/"
+PRICE_SENSOR = "sensor.nord_pool_no1_recorded"
+DOMAIN = "nordic_v2h"
+
+CONFIGURATION_YAML = """\
+homeassistant:
+  name: Nordic V2H demo
+  latitude: 59.91
+  longitude: 10.75
+  elevation: 10
+  unit_system: metric
+  currency: NOK
+  country: "NO"
+  language: en
+  time_zone: Europe/Oslo
+frontend:
+config:
+api:
+energy:
+history:
+logbook:
+recorder:
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+logger:
+  default: warning
+  logs:
+    custom_components.nordic_v2h: debug
+"""
+
+
+def log(message: str) -> None:
+    """Print a progress line of the demo."""
+    print(f"[demo] {message}", flush=True)
+
+
+def free_port() -> int:
+    """Return a free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare_config(config_dir: Path, port: int, fresh: bool) -> bool:
+    """Write the configuration and link the integration; return whether onboarding is needed."""
+    if fresh and config_dir.exists():
+        shutil.rmtree(config_dir)
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "configuration.yaml").write_text(CONFIGURATION_YAML.format(port=port), encoding="utf-8")
+    components = config_dir / "custom_components"
+    components.mkdir(exist_ok=True)
+    link = components / DOMAIN
+    if not link.exists():
+        link.symlink_to(ROOT / "custom_components" / DOMAIN, target_is_directory=True)
+    return not (config_dir / ".storage" / "onboarding").exists()
+
+
+def recorded_price_attributes(now: datetime) -> dict[str, Any]:
+    """Return a recorded real day of prices, moved onto today and tomorrow, as Nord Pool-sensor attributes."""
+    recorded = json.loads(RECORDED_PRICES.read_text(encoding="utf-8"))
+    values: list[float] = recorded["nok_per_kwh"]
+    today = now.astimezone(OSLO).date()
+
+    def day_entries(day_offset: int) -> list[dict[str, Any]]:
+        day = today + timedelta(days=day_offset)
+        start = datetime(day.year, day.month, day.day, tzinfo=OSLO).astimezone(UTC)
+        end_day = day + timedelta(days=1)
+        end = datetime(end_day.year, end_day.month, end_day.day, tzinfo=OSLO).astimezone(UTC)
+        count = int((end - start).total_seconds() // 900)
+        entries = []
+        for index in range(count):
+            slot_start = start + timedelta(minutes=15 * index)
+            entries.append(
+                {
+                    "start": slot_start.astimezone(OSLO).isoformat(),
+                    "end": (slot_start + timedelta(minutes=15)).astimezone(OSLO).isoformat(),
+                    "value": values[index % len(values)],
+                }
+            )
+        return entries
+
+    raw_today = day_entries(0)
+    current = next(
+        (entry["value"] for entry in raw_today if datetime.fromisoformat(entry["start"]) <= now < datetime.fromisoformat(entry["end"])),
+        raw_today[0]["value"],
+    )
+    return {
+        "state": current,
+        "attributes": {
+            "raw_today": raw_today,
+            "raw_tomorrow": day_entries(1),
+            "tomorrow_valid": True,
+            "unit_of_measurement": "NOK/kWh",
+            "currency": "NOK",
+            "friendly_name": "Nord Pool NO1 (recorded 2025-10-15)",
+            "device_class": "monetary",
+        },
+    }
+
+
+class HomeAssistantClient:
+    """The REST calls the demo needs: onboarding, states, services and the config flow."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+        """Talk to the Home Assistant at `base_url`."""
+        self.session = session
+        self.base_url = base_url
+        self.token: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Return the authorisation header once logged in."""
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    async def wait_until_up(self, timeout_s: float) -> None:
+        """Wait until the HTTP server answers."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            with suppress(aiohttp.ClientError):
+                async with self.session.get(f"{self.base_url}/api/onboarding") as response:
+                    if response.status in (200, 401, 404):
+                        return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("Home Assistant did not start in time")
+            await asyncio.sleep(1)
+
+    async def post(self, path: str, payload: dict[str, Any] | None = None) -> Any:
+        """POST JSON and return the decoded answer, raising on HTTP errors."""
+        async with self.session.post(f"{self.base_url}{path}", json=payload or {}, headers=self.headers) as response:
+            text = await response.text()
+            if response.status >= 400:
+                raise RuntimeError(f"POST {path} answered {response.status}: {text}")
+            return json.loads(text) if text else None
+
+    async def get(self, path: str) -> Any:
+        """GET and return the decoded answer."""
+        async with self.session.get(f"{self.base_url}{path}", headers=self.headers) as response:
+            response.raise_for_status()
+            return await response.json()
+
+    async def onboard(self, password: str) -> None:
+        """Create the owner, finish onboarding and log in."""
+        created = await self.post(
+            "/api/onboarding/users",
+            {"client_id": CLIENT_ID, "name": "Demo", "username": DEMO_USER, "password": password, "language": "en"},
+        )
+        await self.exchange_code(created["auth_code"])
+        for step in ("core_config", "analytics"):
+            await self.post(f"/api/onboarding/{step}")
+        await self.post("/api/onboarding/integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID})
+
+    async def login(self, password: str) -> None:
+        """Log in with the demo user through the login flow."""
+        flow = await self.post(
+            "/auth/login_flow",
+            {"client_id": CLIENT_ID, "handler": ["homeassistant", None], "redirect_uri": CLIENT_ID},
+        )
+        result = await self.post(
+            f"/auth/login_flow/{flow['flow_id']}",
+            {"client_id": CLIENT_ID, "username": DEMO_USER, "password": password},
+        )
+        await self.exchange_code(result["result"])
+
+    async def exchange_code(self, code: str) -> None:
+        """Turn an authorisation code into an access token."""
+        async with self.session.post(
+            f"{self.base_url}/auth/token",
+            data={"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID},
+        ) as response:
+            response.raise_for_status()
+            self.token = (await response.json())["access_token"]
+
+    async def add_integration(self, sim_port: int, price_source: str) -> dict[str, Any]:
+        """Walk through the integration's real config flow."""
+        flow = await self.post("/api/config/config_entries/flow", {"handler": DOMAIN, "show_advanced_options": False})
+        step = await self.post(
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            {"host": "127.0.0.1", "port": sim_port, "unit_id": 1},
+        )
+        if step.get("type") == "abort":
+            return dict(step)
+        if step.get("errors"):
+            raise RuntimeError(f"the charger step failed: {step['errors']}")
+        prices: dict[str, Any] = {"area": "NO1", "currency": "NOK", "price_source": price_source, "price_entity_includes_vat": False}
+        if price_source == "community_entity":
+            prices["price_entity"] = PRICE_SENSOR
+        result = await self.post(f"/api/config/config_entries/flow/{flow['flow_id']}", prices)
+        if result.get("type") != "create_entry":
+            raise RuntimeError(f"the price step did not create an entry: {result}")
+        return dict(result)
+
+    async def states(self) -> list[dict[str, Any]]:
+        """Return every entity state."""
+        return list(await self.get("/api/states"))
+
+
+async def nordpool_reachable() -> bool:
+    """Return whether Nord Pool's data portal answers within a few seconds."""
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
+            session.get("https://dataportal-api.nordpoolgroup.com/api/DayAheadPriceIndices") as response,
+        ):
+            return response.status < 500
+    except (aiohttp.ClientError, TimeoutError, OSError):
+        return False
+
+
+async def read_simulator(port: int) -> dict[str, int]:
+    """Read the simulator's control registers with a plain Modbus client, as a check from outside."""
+    from pymodbus.client import AsyncModbusTcpClient  # noqa: PLC0415 - only the smoke test needs it
+
+    client = AsyncModbusTcpClient("127.0.0.1", port=port)
+    await client.connect()
+    try:
+        control = await client.read_holding_registers(0x51, count=1, **_unit_kwargs())
+        setpoints = await client.read_holding_registers(0x100, count=5, **_unit_kwargs())
+        power = setpoints.registers[4]
+        current = setpoints.registers[2]
+        return {
+            "control_mode": control.registers[0],
+            "action": setpoints.registers[1],
+            "current_setpoint_a": current - 65536 if current >= 32768 else current,
+            "power_setpoint_w": power - 65536 if power >= 32768 else power,
+        }
+    finally:
+        client.close()
+
+
+def _unit_kwargs() -> dict[str, int]:
+    """Return the unit-id keyword of the installed pymodbus (renamed in 3.10)."""
+    import inspect  # noqa: PLC0415
+
+    from pymodbus.client import AsyncModbusTcpClient  # noqa: PLC0415
+
+    parameters = inspect.signature(AsyncModbusTcpClient.read_holding_registers).parameters
+    return {"device_id": 1} if "device_id" in parameters else {"slave": 1}
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Run the demo; return the exit code."""
+    smoke = bool(args.smoke)
+    config_dir = Path(tempfile.mkdtemp(prefix="nordic-v2h-demo-")) if smoke else Path(args.config).resolve()
+    ha_port = free_port() if smoke else int(args.port)
+    sim_port = free_port()
+    needs_onboarding = prepare_config(config_dir, ha_port, fresh=bool(args.fresh))
+    password = "nordic-v2h-demo" if not smoke else secrets.token_urlsafe(12)
+    processes: list[asyncio.subprocess.Process] = []
+    log_file = (config_dir / "demo-processes.log").open("w", encoding="utf-8")
+    try:
+        log(f"starting the Wallbox Quasar simulator on 127.0.0.1:{sim_port}")
+        processes.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "quasar_simulator", "--host", "127.0.0.1", "--port", str(sim_port),
+                "--soc", "45", "--speed", "1",
+                cwd=ROOT, stdout=log_file, stderr=log_file,
+            )
+        )
+        log(f"starting Home Assistant on http://127.0.0.1:{ha_port} (config: {config_dir})")
+        processes.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "homeassistant", "--config", str(config_dir), "--skip-pip",
+                cwd=ROOT, stdout=log_file, stderr=log_file,
+            )
+        )
+        async with aiohttp.ClientSession() as session:
+            client = HomeAssistantClient(session, f"http://127.0.0.1:{ha_port}")
+            await client.wait_until_up(timeout_s=240)
+            if needs_onboarding:
+                log("onboarding: creating the owner account")
+                await client.onboard(password)
+            else:
+                await client.login(password)
+            offline = smoke or bool(args.offline) or not await nordpool_reachable()
+            price_source = "community_entity" if offline else "nordpool"
+            if offline:
+                log(f"Nord Pool not used: publishing recorded real prices as {PRICE_SENSOR}")
+                await client.post(f"/api/states/{PRICE_SENSOR}", recorded_price_attributes(datetime.now(UTC)))
+            # On a second run the flow aborts as already configured and updates the entry with
+            # this run's simulator port, which reloads it.
+            result = await client.add_integration(sim_port, price_source)
+            log(f"integration: {result.get('type')} {result.get('title', result.get('reason', ''))}")
+            seen = await wait_for_entities(client, timeout_s=120)
+            for entity_id, state in sorted(seen.items()):
+                log(f"  {entity_id} = {state}")
+            if smoke:
+                return await smoke_check(client, sim_port, seen)
+            log(f"open http://127.0.0.1:{ha_port} and log in as '{DEMO_USER}' with password '{password}'")
+            log("press Ctrl-C to stop")
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await stop.wait()
+            return 0
+    except (RuntimeError, TimeoutError, aiohttp.ClientError) as error:
+        log(f"FAILED: {error}")
+        log(f"process output: {config_dir / 'demo-processes.log'}")
+        return 1
+    finally:
+        for process in reversed(processes):
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), timeout=30)
+                except TimeoutError:
+                    process.kill()
+        log_file.close()
+        if smoke:
+            shutil.rmtree(config_dir, ignore_errors=True)
+
+
+async def wait_for_entities(client: HomeAssistantClient, timeout_s: float) -> dict[str, str]:
+    """Wait until the integration's entities have states; return them."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    wanted = ("_car_state_of_charge", "_charger_power", "_charger_state", "_car_plugged_in", "_spot_price", "_mode")
+    while True:
+        states = {s["entity_id"]: s["state"] for s in await client.states() if "quasar" in s["entity_id"]}
+        if all(any(entity.endswith(suffix) for entity in states) for suffix in wanted):
+            return states
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"entities did not appear; have {sorted(states)}")
+        await asyncio.sleep(1)
+
+
+async def smoke_check(client: HomeAssistantClient, sim_port: int, seen: dict[str, str]) -> int:
+    """Ask for charging, check the setpoint reached the simulator, then hand control back."""
+    mode_entity = next(entity for entity in seen if entity.startswith("select.") and entity.endswith("_mode"))
+    await client.post("/api/services/select/select_option", {"entity_id": mode_entity, "option": "charge_now"})
+    deadline = asyncio.get_running_loop().time() + 60
+    registers: dict[str, int] = {}
+    while asyncio.get_running_loop().time() < deadline:
+        registers = await read_simulator(sim_port)
+        if registers["control_mode"] == 1 and (registers["power_setpoint_w"] > 0 or registers["current_setpoint_a"] > 0):
+            break
+        await asyncio.sleep(1)
+    else:
+        log(f"FAILED: no charging setpoint reached the simulator: {registers}")
+        return 1
+    log(f"setpoint reached the simulator: {registers}")
+    await client.post("/api/services/select/select_option", {"entity_id": mode_entity, "option": "off"})
+    deadline = asyncio.get_running_loop().time() + 30
+    while asyncio.get_running_loop().time() < deadline:
+        registers = await read_simulator(sim_port)
+        if registers["control_mode"] == 0:
+            log(f"mode Off handed control back to the charger: {registers}")
+            log("smoke test passed")
+            return 0
+        await asyncio.sleep(1)
+    log(f"FAILED: control was not handed back: {registers}")
+    return 1
+
+
+def main() -> int:
+    """Parse the arguments and run the demo."""
+    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="headless check, then stop (exit code 0 or 1)")
+    parser.add_argument("--offline", action="store_true", help="use recorded prices without trying Nord Pool")
+    parser.add_argument("--port", type=int, default=8123, help="Home Assistant's HTTP port")
+    parser.add_argument("--config", default=str(ROOT / "demo-config"), help="Home Assistant config directory")
+    parser.add_argument("--fresh", action="store_true", help="start from an empty config directory")
+    return asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Entity states and the operating modes, checked at the simulator's registers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from homeassistant.const import STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+from quasar_simulator import QuasarSimulator
+from quasar_simulator.registers import Action, ChargerStateCode, ControlMode
+
+from .helpers import entity_id_for, select_mode
+
+
+async def advance(hass: HomeAssistant, simulator: QuasarSimulator, seconds: float) -> None:
+    """Move the simulator's clock and Home Assistant's by the same amount, polling in between."""
+    simulator.advance(seconds)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize(
+    ("platform", "key", "expected"),
+    [
+        pytest.param("sensor", "charger_state", "paused", id="state_paused_with_car_idle"),
+        pytest.param("sensor", "charger_power", "0.0", id="power_zero_when_idle"),
+        pytest.param("sensor", "soc", STATE_UNKNOWN, id="soc_unknown_not_zero_when_idle"),
+        pytest.param("binary_sensor", "plugged_in", "on", id="car_plugged_in"),
+        pytest.param("binary_sensor", "remote_control", "off", id="not_in_control_at_start"),
+        pytest.param("select", "mode", "auto", id="mode_auto_by_default"),
+    ],
+)
+async def test_initial_states(
+    hass: HomeAssistant, init_integration: MockConfigEntry, platform: str, key: str, expected: str
+) -> None:
+    """Each entity shows the charger's real state right after setup."""
+    assert hass.states.get(entity_id_for(hass, platform, key)).state == expected
+
+
+async def test_spot_price_now_comes_from_the_price_source(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The spot price sensor shows the current quarter's recorded price in NOK/kWh."""
+    state = hass.states.get(entity_id_for(hass, "sensor", "spot_price"))
+    assert state.attributes["unit_of_measurement"] == "NOK/kWh"
+    assert 0.4 < float(state.state) < 1.3
+
+
+async def test_charge_now_reaches_the_charger_and_soc_becomes_known(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """Charge now takes remote control, starts charging, and the SoC appears once the car charges."""
+    await select_mode(hass, "charge_now")
+    assert simulator.control_mode is ControlMode.REMOTE
+    assert simulator.action is Action.START
+    assert simulator.setpoint_w > 0 or simulator.setpoint_a > 0
+
+    await advance(hass, simulator, 10)
+    assert simulator.state is ChargerStateCode.CHARGING
+    assert float(hass.states.get(entity_id_for(hass, "sensor", "soc")).state) >= 50
+    assert float(hass.states.get(entity_id_for(hass, "sensor", "charger_power")).state) > 1000
+    assert hass.states.get(entity_id_for(hass, "sensor", "decision")).state == "charge"
+
+
+async def test_discharge_needs_a_known_soc(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """With the SoC unknown the car is never discharged; once known it discharges to the house."""
+    await select_mode(hass, "discharge")
+    assert simulator.power_w == 0
+    assert hass.states.get(entity_id_for(hass, "sensor", "decision_reason")).state == "soc_unknown"
+
+    await select_mode(hass, "charge_now")
+    await advance(hass, simulator, 10)
+    await select_mode(hass, "discharge")
+    await advance(hass, simulator, 10)
+    assert simulator.state is ChargerStateCode.DISCHARGING
+    assert simulator.power_w < 0
+    assert hass.states.get(entity_id_for(hass, "sensor", "decision")).state == "discharge"
+
+
+@pytest.mark.parametrize(
+    ("mode", "control", "decision"),
+    [
+        pytest.param("idle", ControlMode.REMOTE, "idle", id="idle_keeps_control_and_stops"),
+        pytest.param("off", ControlMode.USER, "off", id="off_hands_back"),
+    ],
+)
+async def test_idle_and_off_after_charging(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: QuasarSimulator,
+    mode: str,
+    control: ControlMode,
+    decision: str,
+) -> None:
+    """Idle stops the car under our control; Off gives the charger back."""
+    await select_mode(hass, "charge_now")
+    await advance(hass, simulator, 10)
+    await select_mode(hass, mode)
+    await advance(hass, simulator, 10)
+    assert simulator.control_mode is control
+    assert simulator.power_w == 0
+    assert hass.states.get(entity_id_for(hass, "sensor", "decision")).state == decision
+
+
+async def test_auto_charges_only_in_cheap_quarters(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """Auto follows the cheapest-quarters plan: charging now only if this quarter was chosen."""
+    await select_mode(hass, "auto")
+    reason = hass.states.get(entity_id_for(hass, "sensor", "decision_reason")).state
+    assert reason in {"cheapest_slot", "waiting_for_cheaper_slot", "soc_unknown_full_charge_assumed", "target_reached"}
+    charging = simulator.setpoint_w > 0 or simulator.setpoint_a > 0
+    assert charging == (hass.states.get(entity_id_for(hass, "sensor", "decision")).state == "charge")
