@@ -1,0 +1,1 @@
+"""Tests of the Wallbox Quasar simulator over real Modbus TCP."""
