@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final, Literal, Protocol, runtime_checkable
 from custom_components.nordic_v2h.core.timeseries import QUARTER_S, SlotSeries, local_day_bounds_utc
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
 type Currency = Literal["NOK", "EUR"]
 type BiddingArea = Literal["NO1", "NO2", "NO3", "NO4", "NO5"]
@@ -63,6 +63,13 @@ class PriceInterval:
     start_utc: datetime
     end_utc: datetime
     price_per_kwh: float | None
+
+
+def field(row: Mapping[str, object], key: str, what: str) -> object:
+    """Return row[key]; a missing key is a malformed response, unlike a null value (a hole)."""
+    if key not in row:
+        raise PriceResponseError(f"{what}: no {key!r}")
+    return row[key]
 
 
 def as_price(value: object, what: str) -> float | None:

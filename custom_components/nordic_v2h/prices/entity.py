@@ -25,6 +25,7 @@ from .base import (
     as_price,
     as_utc_datetime,
     day_to_quarters,
+    field,
 )
 
 if TYPE_CHECKING:
@@ -116,11 +117,13 @@ def intervals_from_raw(raw: object, unit: SensorPriceUnit, what: str) -> list[Pr
     for number, row in enumerate(raw):
         if not isinstance(row, dict):
             raise PriceResponseError(f"{what}[{number}]: expected an object")
-        value = as_price(row.get("value"), f"{what}[{number}]")
+        value = as_price(field(row, "value", f"{what}[{number}]"), f"{what}[{number}]")
         intervals.append(
             PriceInterval(
-                as_utc_datetime(row.get("start"), f"{what}[{number}].start"),
-                as_utc_datetime(row.get("end"), f"{what}[{number}].end"),
+                as_utc_datetime(
+                    field(row, "start", f"{what}[{number}]"), f"{what}[{number}].start"
+                ),
+                as_utc_datetime(field(row, "end", f"{what}[{number}]"), f"{what}[{number}].end"),
                 None if value is None else unit.to_per_kwh_excl_vat(value),
             )
         )
@@ -170,11 +173,13 @@ def parse_core_response(response: object, area: str, day: date, what: str) -> Sl
     for number, row in enumerate(rows):
         if not isinstance(row, dict):
             raise PriceResponseError(f"{what}[{number}]: expected an object")
-        price = as_price(row.get("price"), f"{what}[{number}]")
+        price = as_price(field(row, "price", f"{what}[{number}]"), f"{what}[{number}]")
         intervals.append(
             PriceInterval(
-                as_utc_datetime(row.get("start"), f"{what}[{number}].start"),
-                as_utc_datetime(row.get("end"), f"{what}[{number}].end"),
+                as_utc_datetime(
+                    field(row, "start", f"{what}[{number}]"), f"{what}[{number}].start"
+                ),
+                as_utc_datetime(field(row, "end", f"{what}[{number}]"), f"{what}[{number}].end"),
                 None if price is None else price / KWH_PER_MWH,
             )
         )
