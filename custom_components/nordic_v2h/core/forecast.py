@@ -1,0 +1,109 @@
+"""House load forecast from the past only: recent weekly and daily profiles, plus temperature.
+
+The forecast of a future hour blends the same hour of the week in recent weeks (weekday
+habits) with the same hour of the day in recent days (the current level, e.g. a cold
+spell). Where outdoor temperatures are given, a least-squares slope of load against
+temperature over the history corrects the blend for the forecast temperature.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+HOURS_PER_DAY: Final = 24
+HOURS_PER_WEEK: Final = 168
+# Four weeks of weekly profile and one week of daily profile: enough samples per hour
+# to average out single odd days while still following the season.
+DEFAULT_WEEKS: Final = 4
+DEFAULT_DAYS: Final = 7
+# Share of the weekly profile in the blend; the rest is the recent daily profile.
+WEEKLY_WEIGHT: Final = 0.5
+
+
+def forecast_hourly_kw(
+    history_kw: NDArray[np.float64],
+    horizon_h: int,
+    *,
+    weeks: int = DEFAULT_WEEKS,
+    days: int = DEFAULT_DAYS,
+    history_temp_c: NDArray[np.float64] | None = None,
+    future_temp_c: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
+    """Return the mean house power (kW) of each of the next `horizon_h` clock hours.
+
+    `history_kw` holds the mean power of past clock hours, oldest first, ending with the
+    last finished hour; NaN marks a missing hour. Temperatures (optional, °C) align with the
+    history and with the forecast hours respectively. With no usable history the forecast
+    is the history's mean, or 0 when there is none.
+    """
+    if horizon_h <= 0:
+        return np.zeros(0)
+    history = np.asarray(history_kw, dtype=np.float64)
+    length = len(history)
+    fallback = float(np.nanmean(history)) if np.isfinite(history).any() else 0.0
+    ahead = np.arange(1, horizon_h + 1)
+    weekly = _same_phase_mean(history, length, ahead, HOURS_PER_WEEK, weeks)
+    daily = _same_phase_mean(history, length, ahead, HOURS_PER_DAY, days)
+    blend = np.where(
+        np.isfinite(weekly) & np.isfinite(daily),
+        WEEKLY_WEIGHT * weekly + (1.0 - WEEKLY_WEIGHT) * daily,
+        np.where(np.isfinite(weekly), weekly, daily),
+    )
+    blend = np.where(np.isfinite(blend), blend, fallback)
+    if history_temp_c is not None and future_temp_c is not None:
+        blend = blend + _temperature_correction(
+            history, np.asarray(history_temp_c, dtype=np.float64), np.asarray(future_temp_c), ahead, days
+        )
+    result: NDArray[np.float64] = np.maximum(blend, 0.0)
+    return result
+
+
+def _same_phase_mean(
+    history: NDArray[np.float64], length: int, ahead: NDArray[np.int64], period_h: int, count: int
+) -> NDArray[np.float64]:
+    """Return, per future hour, the mean of the history at the same phase of the period."""
+    sums = np.zeros(len(ahead))
+    counts = np.zeros(len(ahead))
+    # A future hour `a` ahead of the end has the same phase `period_h * k - a` hours back.
+    for back in range(1, count + 1):
+        index = length - 1 + ahead - period_h * back
+        # Hours further ahead than one period reuse the newest sample of their phase.
+        index = np.where(index >= length, index - period_h * ((index - length) // period_h + 1), index)
+        valid = (index >= 0) & (index < length)
+        values = np.where(valid, history[np.clip(index, 0, max(length - 1, 0))] if length else 0.0, np.nan)
+        finite = np.isfinite(values)
+        sums += np.where(finite, values, 0.0)
+        counts += finite
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result: NDArray[np.float64] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return result
+
+
+def _temperature_correction(
+    history: NDArray[np.float64],
+    history_temp_c: NDArray[np.float64],
+    future_temp_c: NDArray[np.float64],
+    ahead: NDArray[np.int64],
+    days: int,
+) -> NDArray[np.float64]:
+    """Return the load change explained by the forecast hours being colder or warmer.
+
+    The slope (kW per °C) is fitted on the history; the reference temperature of each
+    forecast hour is the mean temperature at its phase in the recent days that the daily
+    profile averaged, so only the difference from those days moves the forecast.
+    """
+    if len(history_temp_c) != len(history) or len(future_temp_c) < len(ahead):
+        raise ValueError("temperatures must align with the history and cover the horizon")
+    ok = np.isfinite(history) & np.isfinite(history_temp_c)
+    if ok.sum() < 2 * HOURS_PER_DAY or np.ptp(history_temp_c[ok]) < 1.0:
+        return np.zeros(len(ahead))
+    slope = float(np.polyfit(history_temp_c[ok], history[ok], 1)[0])
+    reference = _same_phase_mean(history_temp_c, len(history_temp_c), ahead, HOURS_PER_DAY, days)
+    delta = np.asarray(future_temp_c[: len(ahead)], dtype=np.float64) - reference
+    correction: NDArray[np.float64] = np.where(np.isfinite(delta), slope * delta, 0.0)
+    return correction

@@ -1,0 +1,456 @@
+"""The backtest behind `scripts/backtest`: data loading, replay, the perfect-foresight bound, the bill.
+
+Reads the CSV/YAML formats of the project's data folder, builds a `Scenario` for the
+pure replay in `core/backtest.py`, bills the result with the core's Norwegian cost model
+and prints the report. The `bound` policy is a mixed-integer linear programme per local
+month (scipy HiGHS) with the capacity step chosen exactly; it relaxes the charger's
+minimum power, so it is a lower bound no causal controller can beat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+import importlib.machinery
+import importlib.util
+import json
+import math
+from pathlib import Path
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from custom_components.nordic_v2h.core.backtest import (
+    HISTORY_H,
+    CapacityTable,
+    Policy,
+    ReplayResult,
+    Scenario,
+    Session,
+    replay,
+    shift_by_weeks,
+)
+from custom_components.nordic_v2h.core.tariff import (
+    Contract,
+    CostModel,
+    eur_per_mwh_to_nok_per_kwh,
+    settings_from_presets,
+)
+from custom_components.nordic_v2h.core.tariff_presets import presets_from_document
+from custom_components.nordic_v2h.core.timeseries import HOUR_S, OSLO, SlotSeries
+from custom_components.nordic_v2h.core.types import ChargerLimits
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+SLOT_S = 900
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The scenario and what billing needs."""
+
+    scenario: Scenario
+    cost: CostModel
+    spot_nok: NDArray[np.float64]
+    sim_start_s: int
+    sim_end_s: int
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Return the command line as the benchmark contract defines it."""
+    parser = argparse.ArgumentParser(prog="backtest", description=__doc__.splitlines()[0])
+    parser.add_argument("--prices", type=Path, required=True)
+    parser.add_argument("--zone", required=True)
+    parser.add_argument("--load", type=Path, required=True)
+    parser.add_argument("--household")
+    parser.add_argument("--load-scale", type=float, default=1.0)
+    parser.add_argument("--ev-sessions", type=Path, required=True)
+    parser.add_argument("--ev-user")
+    parser.add_argument("--tariffs", type=Path, required=True)
+    parser.add_argument("--national-rules", type=Path)
+    parser.add_argument("--grid-company", required=True)
+    parser.add_argument("--start", type=date.fromisoformat, required=True)
+    parser.add_argument("--end", type=date.fromisoformat, required=True)
+    parser.add_argument("--policy", choices=["smart", "immediate", "cheapest", "bound"], required=True)
+    parser.add_argument("--contract", choices=["spot", "norgespris"], default="spot")
+    parser.add_argument("--eur-nok", type=float, default=11.5)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--plot-week", type=date.fromisoformat)
+    parser.add_argument("--plot", type=Path)
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    if args.end < args.start:
+        parser.error("--end is before --start")
+    if (args.plot is None) != (args.plot_week is None):
+        parser.error("--plot and --plot-week go together")
+    return args
+
+
+def local_midnight_s(day: date) -> int:
+    """Return the UTC epoch of a local day's start."""
+    return int(datetime(day.year, day.month, day.day, tzinfo=OSLO).timestamp())
+
+
+def _epoch(text: str) -> int:
+    """Parse an ISO UTC timestamp ('Z' or offset) into epoch seconds."""
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def load_spot(path: Path, zone: str, start_s: int, end_s: int, eur_nok: float) -> NDArray[np.float64]:
+    """Return spot NOK/kWh excl VAT per 15-minute slot on [start_s, end_s); gaps carried forward."""
+    count = (end_s - start_s) // SLOT_S
+    values = np.full(count, np.nan)
+    resolution: dict[int, int] = {}
+    rows: list[tuple[int, float]] = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["zone"] != zone:
+                continue
+            stamp = _epoch(row["timestamp_utc"])
+            if start_s - HOUR_S <= stamp < end_s:
+                rows.append((stamp, float(row["price_eur_mwh"])))
+    rows.sort()
+    for (stamp, _), (following, _) in zip(rows, rows[1:], strict=False):
+        resolution[stamp] = min(following - stamp, HOUR_S)
+    for stamp, price in rows:
+        length = resolution.get(stamp, HOUR_S if stamp % HOUR_S == 0 and len(rows) < 2 else SLOT_S)
+        first = (stamp - start_s) // SLOT_S
+        last = first + max(length // SLOT_S, 1)
+        values[max(first, 0) : max(min(last, count), 0)] = price
+    if np.isnan(values).all():
+        raise SystemExit(f"no {zone} prices in {path} for the period")
+    values = _fill_forward(values)
+    return eur_per_mwh_to_nok_per_kwh(values, eur_nok)
+
+
+def _fill_forward(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Fill NaN with the last known value (the first known value before it)."""
+    valid = np.isfinite(values)
+    index = np.where(valid, np.arange(len(values)), 0)
+    np.maximum.accumulate(index, out=index)
+    filled = values[index]
+    first = values[np.argmax(valid)]
+    filled[~np.isfinite(filled)] = first
+    return filled
+
+
+def load_house(
+    path: Path, household: str | None, scale: float, start_s: int, end_s: int
+) -> tuple[NDArray[np.float64], str, int]:
+    """Return the house's own load (kW) per slot on [start_s, end_s), its id and the week shift."""
+    by_household: dict[str, dict[int, float]] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        has_ev = "ev_kwh" in (reader.fieldnames or [])
+        for row in reader:
+            ident = row.get("household_id", "house")
+            if household is not None and ident != household:
+                continue
+            kwh = float(row["kwh"]) if row["kwh"] else math.nan
+            if has_ev and row.get("ev_kwh"):
+                kwh -= float(row["ev_kwh"])
+            by_household.setdefault(ident, {})[_epoch(row["timestamp_utc"])] = kwh
+    if not by_household:
+        raise SystemExit(f"household {household!r} not found in {path}")
+    ident = household or next(iter(by_household))
+    hours = by_household[ident]
+    first, last = min(hours), max(hours)
+    # Move by whole 52-week blocks (weekday and season kept) until the data covers the span.
+    weeks = 0
+    if not (first <= start_s and end_s <= last + HOUR_S):
+        best: int | None = None
+        for years in range(-30, 31):
+            shift = years * 52 * 7 * 86400
+            if first + shift <= start_s + HISTORY_H * HOUR_S and last + shift >= end_s - HOUR_S:
+                if best is None or abs(years) < abs(best):
+                    best = years
+        if best is None:
+            raise SystemExit(f"load of {ident} is too short to cover the period")
+        weeks = best * 52
+    count = (end_s - start_s) // SLOT_S
+    values = np.full(count, np.nan)
+    for stamp, kwh in hours.items():
+        moved = int(shift_by_weeks(datetime.fromtimestamp(stamp, tz=UTC), weeks).timestamp()) if weeks else stamp
+        index = (moved - start_s) // SLOT_S
+        if 0 <= index < count:
+            values[index : min(index + HOUR_S // SLOT_S, count)] = kwh
+    if np.isnan(values).all():
+        raise SystemExit(f"no load of {ident} in the period")
+    return np.maximum(_fill_forward(values) * scale, 0.0), ident, weeks
+
+
+def load_sessions(
+    path: Path, user: str | None, start_s: int, end_s: int
+) -> tuple[tuple[Session, ...], str]:
+    """Return the user's sessions moved by whole weeks onto [start_s, end_s), and the user."""
+    by_user: dict[str, list[tuple[int, int, float]]] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if not row["plugin_utc"] or not row["plugout_utc"] or not row["energy_kwh"]:
+                continue
+            by_user.setdefault(row["user_id"], []).append(
+                (_epoch(row["plugin_utc"]), _epoch(row["plugout_utc"]), float(row["energy_kwh"]))
+            )
+    if user is None:
+        user = max(by_user, key=lambda name: (len(by_user[name]), name))
+    if user not in by_user:
+        raise SystemExit(f"EV user {user!r} not found in {path}")
+    source = sorted(by_user[user])
+    first = source[0][0]
+    span_weeks = math.ceil((source[-1][1] - first) / (7 * 86400)) + 1
+    base = math.floor((start_s - first) / (7 * 86400))
+    sessions: list[Session] = []
+    copy = 0
+    while True:
+        weeks = base + copy * span_weeks
+        moved_first = shift_by_weeks(datetime.fromtimestamp(first, tz=UTC), weeks).timestamp()
+        if moved_first >= end_s:
+            break
+        for plug_in, plug_out, kwh in source:
+            shifted_in = int(shift_by_weeks(datetime.fromtimestamp(plug_in, tz=UTC), weeks).timestamp())
+            shifted_out = int(shift_by_weeks(datetime.fromtimestamp(plug_out, tz=UTC), weeks).timestamp())
+            if shifted_in >= start_s and shifted_out <= end_s and shifted_out > shifted_in:
+                sessions.append(Session(plug_in_s=shifted_in, plug_out_s=shifted_out, energy_kwh=kwh))
+        copy += 1
+    sessions.sort(key=lambda session: session.plug_in_s)
+    kept: list[Session] = []
+    for session in sessions:
+        # A stay that starts before the previous one ended is a data overlap: skip it.
+        if kept and session.plug_in_s < kept[-1].plug_out_s:
+            continue
+        kept.append(session)
+    return tuple(kept), user
+
+
+def load_cost_model(tariffs: Path, national: Path | None, company: str, contract: str) -> CostModel:
+    """Return the cost model of a grid company from the tariff and national-rules YAML files."""
+    national_path = national or tariffs.with_name("national_rules.yaml")
+    loader = importlib.machinery.SourceFileLoader("build_tariff_data", str(ROOT / "scripts" / "build_tariff_data"))
+    spec = importlib.util.spec_from_loader("build_tariff_data", loader)
+    if spec is None:
+        raise SystemExit("cannot load scripts/build_tariff_data")
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    presets = presets_from_document(module.build(tariffs, national_path))
+    matches = [name for name in presets.companies() if name.casefold() == company.casefold()]
+    if not matches:
+        found = presets.search(company)
+        if not found:
+            raise SystemExit(f"grid company {company!r} not found in {tariffs}")
+        matches = found
+    settings = settings_from_presets(
+        matches[0], presets, contract=Contract.NORGESPRIS if contract == "norgespris" else Contract.SPOT
+    )
+    return CostModel(settings)
+
+
+def build(args: argparse.Namespace) -> Loaded:
+    """Read every input and return the scenario with its cost model."""
+    sim_start_s = local_midnight_s(args.start)
+    sim_end_s = local_midnight_s(args.end + timedelta(days=1))
+    warmup = HISTORY_H * HOUR_S
+    start_s = sim_start_s - warmup
+    # Prices are needed up to the end of the day after the last simulated day.
+    price_end_s = local_midnight_s(args.end + timedelta(days=2))
+    spot = load_spot(args.prices, args.zone, start_s, price_end_s, args.eur_nok)
+    cost = load_cost_model(args.tariffs, args.national_rules, args.grid_company, args.contract)
+    spot_series = SlotSeries.from_array(datetime.fromtimestamp(start_s, tz=UTC), SLOT_S, spot)
+    import_price = cost.import_price_nok_per_kwh(spot_series).as_array()
+    export_price = cost.export_price_nok_per_kwh(spot_series).as_array()
+    load, _, _ = load_house(args.load, args.household, args.load_scale, start_s, price_end_s)
+    sessions, _ = load_sessions(args.ev_sessions, args.ev_user, sim_start_s, sim_end_s)
+
+    tables: dict[tuple[int, int], CapacityTable] = {}
+
+    def capacity_for_month(year: int, month: int) -> CapacityTable:
+        """Return the month's capacity steps as billed (VAT included)."""
+        if (year, month) not in tables:
+            tariff = cost.tariff_on(date(year, month, 1))
+            tables[year, month] = CapacityTable(
+                step_from_kw=tuple(step.from_kw for step in tariff.capacity_steps),
+                step_nok_per_month=tuple(
+                    cost.capacity_step(step.from_kw, date(year, month, 1)).nok_per_month
+                    for step in tariff.capacity_steps
+                ),
+                threshold_inclusive=tariff.threshold_inclusive,
+            )
+        return tables[year, month]
+
+    scenario = Scenario(
+        start_s=start_s,
+        slot_s=SLOT_S,
+        sim_start_index=warmup // SLOT_S,
+        sim_end_index=(sim_end_s - start_s) // SLOT_S,
+        import_price=import_price,
+        export_price=export_price,
+        load_kw=load,
+        sessions=sessions,
+        capacity_for_month=capacity_for_month,
+        charger=ChargerLimits(min_power_w=1380, max_charge_w=7400, max_discharge_w=7400),
+    )
+    return Loaded(scenario, cost, spot, sim_start_s, sim_end_s)
+
+
+class Progress:
+    """A one-line progress bar on stderr for long runs."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        """Remember the label and when the run started."""
+        self.label = label
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.monotonic()
+
+    def __call__(self, share: float) -> None:
+        """Redraw the bar at the given share done."""
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(share * width)
+        elapsed = time.monotonic() - self.started
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {share:5.1%} {elapsed:5.0f}s")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        """End the bar's line."""
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def bill_report(loaded: Loaded, result: ReplayResult, wear_nok_per_kwh: float) -> dict[str, Any]:
+    """Bill the replay's grid flows per local month and return the report's cost keys."""
+    cost = loaded.cost
+    first_day = datetime.fromtimestamp(loaded.sim_start_s, tz=OSLO).date()
+    last_day = datetime.fromtimestamp(loaded.sim_end_s - 1, tz=OSLO).date()
+    bill_start = local_midnight_s(first_day.replace(day=1))
+    next_month = (last_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    bill_end = local_midnight_s(next_month)
+    count = (bill_end - bill_start) // SLOT_S
+    imports = np.zeros(count)
+    exports = np.zeros(count)
+    offset = (result.start_s - bill_start) // SLOT_S
+    imports[offset : offset + len(result.import_kwh)] = result.import_kwh
+    exports[offset : offset + len(result.export_kwh)] = result.export_kwh
+    spot_offset = (bill_start - loaded.scenario.start_s) // SLOT_S
+    spot = np.zeros(count)
+    available = loaded.spot_nok[max(spot_offset, 0) : spot_offset + count]
+    spot[max(-spot_offset, 0) : max(-spot_offset, 0) + len(available)] = available
+    start = datetime.fromtimestamp(bill_start, tz=UTC)
+    months = cost.bill_by_month(
+        SlotSeries.from_array(start, SLOT_S, imports),
+        SlotSeries.from_array(start, SLOT_S, exports),
+        SlotSeries.from_array(start, SLOT_S, spot),
+    )
+    totals = {key: 0.0 for key in ("energy_cost", "grid_energy_cost", "capacity_cost", "taxes", "subsidy", "export_revenue", "total")}
+    monthly: list[dict[str, Any]] = []
+    for month in months:
+        for key in totals:
+            totals[key] += float(getattr(month.bill, key))
+        monthly.append(
+            {
+                "month": month.month.strftime("%Y-%m"),
+                "measure_kw": round(month.capacity_measure_kw, 3),
+                "step_from_kw": month.capacity_step.from_kw,
+                "capacity_nok": round(month.capacity_step.nok_per_month, 2),
+                "total_nok": round(month.bill.total + wear_nok_per_kwh * _month_discharge(result, month.month), 2),
+            }
+        )
+    wear = wear_nok_per_kwh * result.v2h_discharged_kwh
+    return {
+        "total_cost": round(totals["total"] + wear, 2),
+        "energy_cost": round(totals["energy_cost"], 2),
+        "grid_energy_cost": round(totals["grid_energy_cost"], 2),
+        "capacity_cost": round(totals["capacity_cost"], 2),
+        "taxes": round(totals["taxes"], 2),
+        "subsidy": round(totals["subsidy"], 2),
+        "wear_cost": round(wear, 2),
+        "export_revenue": round(totals["export_revenue"], 2),
+        "monthly_capacity_steps": monthly,
+    }
+
+
+def _month_discharge(result: ReplayResult, month: date) -> float:
+    """Return the kWh discharged by the car in one local month."""
+    start = local_midnight_s(month)
+    end = local_midnight_s((month.replace(day=28) + timedelta(days=4)).replace(day=1))
+    first = max((start - result.start_s) // result.slot_s, 0)
+    last = max((end - result.start_s) // result.slot_s, 0)
+    return float(np.sum(np.maximum(-result.car_power_kw[first:last], 0.0)) * result.slot_s / HOUR_S)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Run one backtest and return the report."""
+    started = time.monotonic()
+    loaded = build(args)
+    progress = Progress(args.policy, not args.no_progress)
+    if args.policy == "bound":
+        from scripts.backtest_bound import solve_bound  # noqa: PLC0415
+
+        result = solve_bound(loaded.scenario, progress)
+    else:
+        result = replay(loaded.scenario, Policy(args.policy), progress)
+    progress.done()
+    report: dict[str, Any] = bill_report(loaded, result, loaded.scenario.wear_nok_per_kwh)
+    timings = np.asarray(result.plan_ms) if result.plan_ms else np.zeros(1)
+    report.update(
+        {
+            "ev_charged_kwh": round(result.ev_charged_kwh, 2),
+            "v2h_discharged_kwh": round(result.v2h_discharged_kwh, 2),
+            "unmet_departure_kwh": round(result.unmet_departure_kwh, 3),
+            "min_soc_violations": result.min_soc_violations,
+            "plan_ms_median": round(float(np.median(timings)), 3),
+            "plan_ms_p95": round(float(np.percentile(timings, 95)), 3),
+            "wall_s": round(time.monotonic() - started, 2),
+            "forecast_mae_kw": None if result.forecast_mae_kw is None else round(result.forecast_mae_kw, 3),
+            "forecast_mean_load_kw": None
+            if result.forecast_mean_load_kw is None
+            else round(result.forecast_mean_load_kw, 3),
+            "sessions": len(loaded.scenario.sessions),
+        }
+    )
+    if args.plot is not None:
+        plot_week(loaded, result, args.plot_week, args.plot)
+    return report
+
+
+def plot_week(loaded: Loaded, result: ReplayResult, week: date, out: Path) -> None:
+    """Draw one week of prices, house load, car power and grid import to a PNG."""
+    import matplotlib as mpl  # noqa: PLC0415
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    start = (local_midnight_s(week) - result.start_s) // SLOT_S
+    end = start + 7 * 96
+    if start < 0 or end > len(result.car_power_kw):
+        raise SystemExit("--plot-week lies outside the simulated period")
+    scenario = loaded.scenario
+    offset = scenario.sim_start_index
+    times = [datetime.fromtimestamp(result.start_s + SLOT_S * i, tz=OSLO) for i in range(start, end)]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(14, 7), sharex=True)
+    top.step(times, scenario.import_price[offset + start : offset + end], where="post", label="import price (NOK/kWh)")
+    top.legend(loc="upper left")
+    bottom.step(times, scenario.load_kw[offset + start : offset + end], where="post", label="house (kW)")
+    bottom.step(times, result.car_power_kw[start:end], where="post", label="car (kW, + charge)")
+    bottom.step(times, result.import_kwh[start:end] * 4, where="post", label="grid import (kW)")
+    bottom.axhline(0, color="black", linewidth=0.5)
+    bottom.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+
+
+def main(argv: list[str]) -> int:
+    """Run the backtest from the command line and print the JSON report."""
+    args = parse_args(argv)
+    report = run(args)
+    text = json.dumps(report, indent=2)
+    if args.json is not None:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
