@@ -43,6 +43,7 @@ NOK_DAY = "built_no1_2025-10-15_15min_nok.json"
 SPRING_DAY = "built_no1_2025-03-30_15min_eur.json"
 AUTUMN_DAY = "built_no1_2025-10-26_15min_eur.json"
 HOURLY_FI = "recorded_fi_2025-05-07_60min_eur.json"
+CORE_RECORDED = "recorded_core_action_se3_2024-11-05.json"
 NOK_INCL_VAT = SensorPriceUnit(currency="NOK", factor_to_per_kwh=1.0, vat_rate_included=0.25)
 EUR_PLAIN = SensorPriceUnit(currency="EUR", factor_to_per_kwh=1.0, vat_rate_included=0.0)
 SENSOR = "sensor.nordpool_kwh_oslo_nok_3_10_025"
@@ -330,6 +331,20 @@ def test_core_response(name: str, day: date, quarters: int) -> None:
     assert series.values == pytest.approx(expected_per_kwh(name, "NO1"))
 
 
+def test_recorded_core_response_at_hourly_resolution() -> None:
+    """The action's real answer: 24 hours in UTC with +00:00 offsets, per MWh."""
+    response = load_fixture(CORE_RECORDED)["response"]
+
+    series = parse_core_response(response, "SE3", date(2024, 11, 5), "test")
+
+    assert series is not None
+    assert len(series) == 96
+    assert series.start_utc == datetime(2024, 11, 4, 23, tzinfo=UTC)
+    hours = [row["price"] / 1000 for row in response["SE3"]]
+    assert series.to_slot_length(HOUR_S).values == pytest.approx(hours)
+    assert max(series.values) == pytest.approx(2.51265)
+
+
 def test_core_response_with_empty_area_is_none() -> None:
     assert parse_core_response({"NO1": []}, "NO1", date(2025, 10, 15), "test") is None
 
@@ -457,6 +472,20 @@ async def test_core_action_source_in_home_assistant(hass: HomeAssistant) -> None
         "areas": "NO1",
         "currency": "EUR",
     }
+
+
+async def test_core_action_source_with_the_recorded_answer(hass: HomeAssistant) -> None:
+    recorded = load_fixture(CORE_RECORDED)
+    calls = register_core_action(hass, lambda call: recorded["response"])
+    source = NordpoolActionPriceSource(hass, "core_entry_id", "SE3", "EUR")
+
+    series = await source.async_fetch_day(date(2024, 11, 5))
+
+    assert series is not None
+    assert len(series) == 96
+    assert series.gaps() == []
+    assert calls[0]["date"] == recorded["request"]["data"]["date"]
+    assert calls[0]["areas"] == recorded["request"]["data"]["areas"]
 
 
 def _raise(translation_key: str) -> Any:
