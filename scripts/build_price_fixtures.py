@@ -42,6 +42,7 @@ BUILT_ORIGIN = (
 # (cassette file, fixture name): the recordings the tests use.
 RECORDINGS = (
     ("single_area_15min.yaml", "recorded_fi_2025-05-07_15min_eur.json"),
+    ("single_area_30min.yaml", "recorded_fi_2025-05-07_30min_eur.json"),
     ("single_area_hourly.yaml", "recorded_fi_2025-05-07_60min_eur.json"),
     ("prices_not_available.yaml", "recorded_fi_2025-05-10_not_available_eur.json"),
 )

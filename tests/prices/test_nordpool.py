@@ -360,20 +360,31 @@ async def test_null_price_is_a_gap(
     assert series.gaps() == [(utc("2025-10-14T23:45Z"), utc("2025-10-15T00:00Z"))]
 
 
-async def test_hourly_answer_is_spread_over_quarters(
-    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+@pytest.mark.parametrize(
+    ("name", "per_hour"),
+    [
+        pytest.param("recorded_fi_2025-05-07_30min_eur.json", 2, id="half_hours"),
+        pytest.param("recorded_fi_2025-05-07_60min_eur.json", 1, id="hours"),
+    ],
+)
+async def test_coarser_answer_is_spread_over_quarters(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, name: str, per_hour: int
 ) -> None:
-    """A server answering in hours (as before the 15-minute market) still gives 96 quarters."""
-    fixture = load_fixture("recorded_fi_2025-05-07_60min_eur.json")
+    """A server answering in half-hours or hours (as before the 15-minute market) still gives 96 quarters."""
+    fixture = load_fixture(name)
     aioclient_mock.get(API_URL, json=fixture["body"])
 
     series = await fetch(hass, "FI", "EUR", date(2025, 5, 7))
 
     assert series is not None
     assert len(series) == 96
-    hours = [row["entryPerArea"]["FI"] / 1000 for row in entries(fixture)]
-    assert series.to_slot_length(HOUR_S).values == pytest.approx(hours)
-    assert series.values[4:8] == pytest.approx([hours[1]] * 4)
+    prices = [row["entryPerArea"]["FI"] / 1000 for row in entries(fixture)]
+    assert len(prices) == 24 * per_hour
+    repeat = 4 // per_hour
+    assert series.values == pytest.approx([price for price in prices for _ in range(repeat)])
+    assert series.to_slot_length(HOUR_S).values == pytest.approx(
+        hourly_means_per_kwh(fixture, "FI")
+    )
 
 
 @pytest.mark.parametrize(
