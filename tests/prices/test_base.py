@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 import math
-import random
+from typing import TYPE_CHECKING
 
 from hypothesis import given, settings, strategies as st
 import pytest
@@ -21,6 +21,9 @@ from custom_components.nordic_v2h.prices.base import (
     as_utc_datetime,
     day_to_quarters,
 )
+
+if TYPE_CHECKING:
+    import random
 
 DAYS = [
     date(2025, 3, 30),
