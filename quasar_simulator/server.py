@@ -39,6 +39,8 @@ class Faults:
 
     hang: bool = False
     """Accept connections and read requests but never answer (a crashed Modbus module)."""
+    drop_on_request: bool = False
+    """Close the client's socket when a request arrives, without answering (dropped mid-request)."""
     exception_code: ExceptionCode | None = None
     """Answer every request with this Modbus exception."""
     register_overrides: dict[int, int] = field(default_factory=dict)
@@ -296,6 +298,9 @@ class QuasarSimulator:
                     LOGGER.debug("Bad MBAP header from %s: closing", peer)
                     break
                 pdu = await reader.readexactly(length - 1)
+                if self.faults.drop_on_request:
+                    LOGGER.debug("Dropping %s mid-request", peer)
+                    break
                 reply = self._handle(unit_id, pdu)
                 if reply is None:
                     continue
