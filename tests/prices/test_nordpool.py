@@ -26,7 +26,7 @@ from custom_components.nordic_v2h.prices import (
     PriceSource,
     PriceSourceError,
 )
-from custom_components.nordic_v2h.prices.nordpool import NordPoolPriceSource
+from custom_components.nordic_v2h.prices.nordpool import NordPoolPriceSource, parse_library_result
 
 from .common import entries, hourly_means_per_kwh, load_fixture, utc
 
@@ -467,3 +467,33 @@ def test_built_fixtures_hold_one_local_day_each() -> None:
         first_local = starts[0].astimezone(OSLO)
         assert (first_local.hour, first_local.minute) == (0, 0)
         assert first_local.date().isoformat() == fixture["body"]["deliveryDateCET"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param([], "unexpected result list", id="not_a_dict"),
+        pytest.param({"areas": []}, "no areas", id="areas_not_a_dict"),
+        pytest.param(
+            {"areas": {"NO1": {"values": "x"}}}, "no list of values", id="values_not_a_list"
+        ),
+        pytest.param({"areas": {"NO1": []}}, "no list of values", id="area_not_a_dict"),
+        pytest.param(
+            {"areas": {"NO1": {"values": [1]}}}, "not an object", id="value_row_not_a_dict"
+        ),
+    ],
+)
+def test_unexpected_library_results_are_errors(data: object, message: str) -> None:
+    with pytest.raises(PriceResponseError, match=message):
+        parse_library_result(data, "NO1", date(2025, 10, 15), "test")
+
+
+@pytest.mark.parametrize(
+    ("data"),
+    [
+        pytest.param(None, id="none"),
+        pytest.param({"areas": {"NO2": {"values": []}}}, id="other_area_only"),
+    ],
+)
+def test_library_results_without_the_area_are_not_published(data: object) -> None:
+    assert parse_library_result(data, "NO1", date(2025, 10, 15), "test") is None

@@ -171,7 +171,10 @@ def parse_library_result(data: object, area: str, day: date, what: str) -> SlotS
         return None
     if not isinstance(data, dict):
         raise PriceResponseError(f"{what}: unexpected result {type(data).__name__}")
-    area_data = data.get("areas", {}).get(area) if isinstance(data.get("areas"), dict) else None
+    areas = data.get("areas")
+    if not isinstance(areas, dict):
+        raise PriceResponseError(f"{what}: the result has no areas")
+    area_data = areas.get(area)
     if area_data is None:
         return None
     rows = area_data.get("values") if isinstance(area_data, dict) else None
