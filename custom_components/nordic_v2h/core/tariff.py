@@ -49,7 +49,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 import math
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
 
@@ -262,6 +262,14 @@ def _hour_mean(epochs: NDArray[np.int64], values: NDArray[np.float64]) -> NDArra
     return result
 
 
+def _series(start_utc: datetime, slot_s: int, values: NDArray[np.float64]) -> SlotSeries:
+    """Build a SlotSeries from an array (tolist is far faster than a per-element conversion)."""
+    # A 1-D float64 array's tolist() is a list of floats; newer numpy stubs type it more widely.
+    # Cast through Any so that both old and new numpy stubs accept it.
+    floats: list[float] = cast("Any", np.asarray(values, dtype=np.float64).ravel().tolist())
+    return SlotSeries(start_utc, slot_s, tuple(floats))
+
+
 def _series_epochs(series: SlotSeries) -> NDArray[np.int64]:
     """Return the UTC epoch seconds of a series' slot starts."""
     return slot_epochs(series.start_utc, series.slot_s, len(series))
@@ -429,25 +437,21 @@ class CostModel:
     ) -> SlotSeries:
         """Return the all-in marginal price (NOK/kWh) of one kWh imported in each slot."""
         parts = self.import_price_components(spot, month_import_kwh_so_far)
-        return SlotSeries.from_array(spot.start_utc, spot.slot_s, parts.total)
+        return _series(spot.start_utc, spot.slot_s, parts.total)
 
     def hourly_spot(self, spot: SlotSeries) -> SlotSeries:
         """Return the series with each slot replaced by its clock hour's mean price."""
         epochs = _series_epochs(spot)
         if epochs.size == 0:
             return spot
-        return SlotSeries.from_array(
-            spot.start_utc, spot.slot_s, _hour_mean(epochs, spot.as_array())
-        )
+        return _series(spot.start_utc, spot.slot_s, _hour_mean(epochs, spot.as_array()))
 
     def export_price_nok_per_kwh(self, spot: SlotSeries) -> SlotSeries:
         """Return what one exported kWh earns per slot: hourly spot without VAT, or 0."""
         if not self.settings.allow_export:
-            return SlotSeries.from_array(spot.start_utc, spot.slot_s, np.zeros(len(spot)))
+            return _series(spot.start_utc, spot.slot_s, np.zeros(len(spot)))
         hourly = self.hourly_spot(spot).as_array()
-        return SlotSeries.from_array(
-            spot.start_utc, spot.slot_s, hourly + self.settings.export_extra_nok_per_kwh
-        )
+        return _series(spot.start_utc, spot.slot_s, hourly + self.settings.export_extra_nok_per_kwh)
 
     # --- capacity term ------------------------------------------------------------------
 
