@@ -398,6 +398,50 @@ async def test_availability_offline_then_online(
     assert (await transport.read_state()).power_w == 1500
 
 
+@pytest.mark.parametrize(
+    ("overrides", "online", "offline", "garbage", "fault_key"),
+    [
+        pytest.param(
+            {}, "online", "offline", "maybe", "unknown_payload.availability", id="plain_words"
+        ),
+        pytest.param(
+            {
+                "availability_path": "state",
+                "payload_online": "connected",
+                "payload_offline": "disconnected",
+            },
+            {"state": "connected", "id": "abc"},
+            {"state": "disconnected", "id": "abc"},
+            {"id": "abc"},
+            "missing_field.availability",
+            id="json_announce_document",
+        ),
+    ],
+)
+async def test_availability_payloads(
+    make_transport: MakeTransport,
+    device: Device,
+    overrides: dict[str, Any],
+    online: Any,
+    offline: Any,
+    garbage: Any,
+    fault_key: str,
+) -> None:
+    """Online/offline must be read in the configured form; an unknown payload changes nothing."""
+    transport = await make_transport(**overrides)
+    device.publish(STATUS, online, retain=True)
+    await _fresh_state(transport, device, GOOD_DOC)
+    await wait_for(lambda: transport.online is True, "online")
+    device.publish(STATUS, garbage)
+    await wait_for(lambda: transport.fault_counts.get(fault_key) == 1, f"{fault_key} counted")
+    assert transport.online is True
+    assert (await transport.read_state()).power_w == 3000
+    device.publish(STATUS, offline, retain=True)
+    await wait_for(lambda: transport.online is False, "offline")
+    with pytest.raises(TransportConnectionError, match="offline"):
+        await transport.read_state()
+
+
 async def test_device_last_will_marks_offline(
     make_transport: MakeTransport, device: Device, mosquitto: Mosquitto
 ) -> None:
@@ -515,14 +559,16 @@ async def test_heartbeat(
     watchdog_s: int | None,
     expected_payloads: list[str],
 ) -> None:
-    """heartbeat() must repeat our own last setpoint only when the device has a watchdog."""
+    """heartbeat() must repeat our own last setpoint only when the device has a watchdog,
+    and never after release_control."""
     transport = await make_transport(device_watchdog_s=watchdog_s)
     await transport.heartbeat()  # Nothing commanded yet: nothing to repeat.
     await transport.set_power(2500)
     await transport.heartbeat()
-    await transport.take_control()  # A control message marks the end of the setpoint stream.
-    await wait_for(lambda: len(device.on(CONTROL)) == 1, "the marker arrives")
-    assert [m.payload for m in device.on(SETPOINT)] == expected_payloads
+    await transport.release_control()
+    await transport.heartbeat()  # Control was handed back: the stop must not be repeated.
+    await wait_for(lambda: len(device.on(CONTROL)) == 1, "the release marks the end")
+    assert [m.payload for m in device.on(SETPOINT)] == [*expected_payloads, "0"]
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,6 @@ class MqttChargerTransport:
         self._readings: dict[str, _Reading] = {}
         self._online: bool | None = None
         self._subscribed = False
-        self._broker_connected = False
         self._in_control = False
         # Only a setpoint this transport published is ever repeated by heartbeat().
         self._last_setpoint_w: int | None = None
@@ -125,7 +124,6 @@ class MqttChargerTransport:
             )
         if not _broker_connected(self._hass):
             raise TransportConnectionError("Home Assistant is not connected to the MQTT broker")
-        self._broker_connected = True
         topics: dict[str, Callable[[mqtt.ReceiveMessage], None]] = dict.fromkeys(
             self._config.state_topics, self._on_state
         )
@@ -133,9 +131,6 @@ class MqttChargerTransport:
             topics[self._config.availability_topic] = self._on_availability
         topics[self._config.setpoint_topic] = self._on_setpoint_topic
         try:
-            self._unsubscribers.append(
-                mqtt.async_subscribe_connection_status(self._hass, self._on_connection_status)
-            )
             for topic, handler in topics.items():
                 self._unsubscribers.append(
                     await mqtt.async_subscribe(self._hass, topic, handler, qos=self._config.qos)
@@ -272,11 +267,9 @@ class MqttChargerTransport:
 
     async def _publish(self, topic: str, payload: str, *, retain: bool = False) -> None:
         """Publish through HA's client, refusing to queue anything while the broker is away."""
-        self._ensure_usable()
         # paho queues QoS>0 messages while disconnected and sends them on reconnect:
         # a setpoint must never arrive late, so a disconnected publish is an error instead.
-        if not _broker_connected(self._hass):
-            raise TransportConnectionError("Home Assistant is not connected to the MQTT broker")
+        self._ensure_usable()
         try:
             async with asyncio.timeout(self._config.publish_timeout_s):
                 await mqtt.async_publish(self._hass, topic, payload, self._config.qos, retain)
@@ -291,7 +284,8 @@ class MqttChargerTransport:
         """Raise unless connect() succeeded and the broker connection is up."""
         if not self._subscribed:
             raise TransportConnectionError("The MQTT charger transport is not connected")
-        if not self._broker_connected:
+        # HA resubscribes by itself after a reconnect; while it is away nothing is fresh.
+        if not _broker_connected(self._hass):
             raise TransportConnectionError("Home Assistant lost its MQTT broker connection")
 
     def _fresh(self, name: str, now_s: float) -> _Reading | None:
@@ -319,14 +313,20 @@ class MqttChargerTransport:
         )
 
     @callback
-    def _on_connection_status(self, connected: bool) -> None:
-        """Track HA's broker connection; HA itself resubscribes after a reconnect."""
-        self._broker_connected = connected
-
-    @callback
     def _on_availability(self, msg: mqtt.ReceiveMessage) -> None:
         """Follow the device's online/offline (last will) topic."""
         payload = _text(msg.payload).strip()
+        if self._config.availability_path is not None and payload:
+            # A JSON announce document (OpenEVSE style) carries the state at a path.
+            try:
+                value = _lookup(json.loads(payload), self._config.availability_path)
+            except ValueError:
+                self._fault("malformed_json", "availability", repr(payload[:64]))
+                return
+            payload = "" if isinstance(value, _Missing) else str(value)
+            if not payload:
+                self._fault("missing_field", "availability", self._config.availability_path)
+                return
         if payload == self._config.payload_online:
             self._online = True
         elif payload == self._config.payload_offline:

@@ -58,6 +58,7 @@ class MqttChargerConfig:
     status_map: tuple[tuple[str, ChargerStatus], ...] = DEFAULT_STATUS_MAP
     timestamp_path: str | None = None
     availability_topic: str | None = None
+    availability_path: str | None = None
     payload_online: str = "online"
     payload_offline: str = "offline"
     stale_after_s: float = 30.0
@@ -128,6 +129,7 @@ class MqttChargerConfig:
             status_map=_status_map(data.get("status_map")),
             timestamp_path=reader.optional_path("timestamp_path"),
             availability_topic=reader.optional_topic("availability_topic"),
+            availability_path=reader.optional_path("availability_path"),
             payload_online=reader.text("payload_online", "online"),
             payload_offline=reader.text("payload_offline", "offline"),
             stale_after_s=reader.seconds("stale_after_s", 30.0),
@@ -147,6 +149,8 @@ class MqttChargerConfig:
             raise MqttConfigError(
                 "setpoint_topic must differ from the state and availability topics"
             )
+        if config.availability_path is not None and config.availability_topic is None:
+            raise MqttConfigError("availability_path is set but availability_topic is not")
         if config.soc_topic is not None and config.soc_path is None:
             raise MqttConfigError("soc_topic is set but soc_path is not")
         if config.status_topic is not None and config.status_path is None:
