@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 
 from custom_components.nordic_v2h.core.tariff import (
     CapacityMethod,
+    Contract,
     CostModel,
     CostSettings,
     TariffValidationError,
     TaxZone,
+    cost_settings_from_dict,
     grid_tariff_from_dict,
     load_presets,
     national_rules_from_dict,
     settings_from_presets,
 )
+from custom_components.nordic_v2h.core.timeseries import OSLO
 
 USER_TARIFF: dict[str, Any] = {
     "company": "Min Nett",
@@ -425,3 +428,130 @@ def test_every_preset_company_builds_a_cost_model() -> None:
     for company in presets.companies():
         model = CostModel(settings_from_presets(company, presets, main_fuse_a=63.0))
         assert model.tariff_on(date(2026, 7, 1)).company == company
+
+
+# --- settings from a dictionary ---------------------------------------------------------
+
+
+def test_settings_from_dict_with_a_preset_company() -> None:
+    settings = cost_settings_from_dict(
+        {
+            "company": "BKK",
+            "contract": "norgespris",
+            "allow_export": True,
+            "supplier_markup_nok_per_kwh": 0.02,
+        }
+    )
+    assert settings.grid_tariffs == load_presets().tariffs("BKK")
+    assert settings.contract is Contract.NORGESPRIS
+    assert settings.allow_export is True
+    assert settings.supplier_markup_nok_per_kwh == 0.02
+
+
+def test_settings_from_dict_with_a_custom_tariff_and_next_years_rules() -> None:
+    national = copy.deepcopy(NATIONAL)
+    national["tax_periods"][0]["elavgift_nok_per_kwh"] = 0.05
+    settings = cost_settings_from_dict(
+        {
+            "grid_tariffs": [{**USER_TARIFF, "prices_include_vat": True}],
+            "national_rules": national,
+            "tax_zone": "nord_norge",
+            "main_fuse_a": 40,
+        }
+    )
+    assert settings.grid_tariffs[0].energy_base_nok_per_kwh == pytest.approx(0.08)
+    assert settings.national_rules.tax_periods[0].elavgift_nok_per_kwh == 0.05
+    assert settings.tax_zone is TaxZone.NORD_NORGE
+    assert settings.main_fuse_a == 40.0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(
+            {"company": "BKK", "contrakt": "spot"},
+            r"unknown setting\(s\): contrakt",
+            id="typo_refused",
+        ),
+        pytest.param(
+            {}, r"give either company .* or grid_tariffs", id="neither_company_nor_tariff"
+        ),
+        pytest.param(
+            {"company": "BKK", "grid_tariffs": [USER_TARIFF]},
+            r"give either company",
+            id="both_company_and_tariff",
+        ),
+        pytest.param(
+            {"company": "Nowhere Nett"},
+            r"unknown grid company 'Nowhere Nett'",
+            id="unknown_company",
+        ),
+        pytest.param(
+            {"company": "BKK", "contract": "fixed"},
+            r"contract: 'fixed' is not one of spot, norgespris",
+            id="bad_contract",
+        ),
+        pytest.param(
+            {"grid_tariffs": []},
+            r"grid_tariffs: give at least one tariff",
+            id="empty_custom_tariffs",
+        ),
+        pytest.param(
+            {"grid_tariffs": [_with("capacity_steps.1.from_kw", 3)]},
+            r"grid_tariffs\[0\]\.capacity_steps\[1\]\.from_kw: 3\.0 does not continue",
+            id="custom_tariff_error_names_the_field",
+        ),
+        pytest.param(
+            {"company": "BKK", "main_fuse_a": 0}, r"main_fuse_a: must be a positive", id="zero_fuse"
+        ),
+        pytest.param(
+            {"company": "BKK", "allow_export": "no"},
+            r"allow_export: must be true or false",
+            id="export_not_bool",
+        ),
+    ],
+)
+def test_invalid_settings_dicts_are_rejected(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(TariffValidationError, match=message):
+        cost_settings_from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("contract", "start", "end", "expected"),
+    [
+        pytest.param("spot", date(2026, 1, 1), date(2026, 12, 1), (), id="all_known"),
+        pytest.param(
+            "spot",
+            date(2026, 12, 1),
+            date(2027, 3, 1),
+            ("no strømstøtte period for 2027-01-01..2027-02-28",),
+            id="threshold_2027_unknown",
+        ),
+        pytest.param(
+            "norgespris",
+            date(2025, 9, 1),
+            date(2025, 11, 1),
+            ("no Norgespris price for 2025-09-01..2025-09-30",),
+            id="before_norgespris",
+        ),
+        pytest.param(
+            "spot",
+            date(2023, 12, 1),
+            date(2024, 2, 1),
+            (
+                "no grid tariff for 2023-12-01..2023-12-31",
+                "no tax period for 2023-12-01..2023-12-31",
+            ),
+            id="before_the_data",
+        ),
+    ],
+)
+def test_rate_coverage_gaps(
+    contract: str, start: date, end: date, expected: tuple[str, ...]
+) -> None:
+    model = CostModel(cost_settings_from_dict({"company": "BKK", "contract": contract}))
+    gaps = model.rate_coverage_gaps(
+        datetime(start.year, start.month, start.day, tzinfo=OSLO),
+        datetime(end.year, end.month, end.day, tzinfo=OSLO),
+    )
+    assert gaps == expected

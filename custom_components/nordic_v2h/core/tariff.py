@@ -18,13 +18,15 @@ Public API
   raise `TariffValidationError` naming the field. Errors: `TariffError` (base),
   `TariffValidationError`, `RateNotFoundError`, `UnsupportedCapacityMethodError`
   (FEM_VEKTET_ÅR: weights not published), `MissingSettingError` (fuse size).
+- Settings from a dictionary (UI, custom tariff, next year's numbers):
+  `cost_settings_from_dict(data, presets=None) -> CostSettings`.
 - Presets (tariff_presets.py): `load_presets(path=PRESET_PATH) -> Presets` with `companies()`,
   `search(text)`, `tariffs(company)`, `tariff_for(company, day)`, `national_rules()`,
   `attribution`; `settings_from_presets(company, presets, **overrides)`.
 - `CostModel(settings)` (this module):
   `import_price_nok_per_kwh(spot, month_import_kwh_so_far=0.0) -> SlotSeries`,
   `import_price_components(...) -> PriceComponents`, `export_price_nok_per_kwh(spot)`,
-  `hourly_spot(spot)`, `tariff_on(day)`, `daily_peaks_kw(hourly_import) -> dict[date, float]`,
+  `hourly_spot(spot)`, `tariff_on(day)`, `rate_coverage_gaps(start_utc, end_utc)`, `daily_peaks_kw(hourly_import) -> dict[date, float]`,
   `capacity_measure_kw(peaks, month)`, `capacity_step(measure_kw, day=None) -> CapacityStep`
   (amount as billed), `capacity_cost_nok(month, hourly_import_kwh)`,
   `capacity_cost_from_peaks_nok(peaks, month)`,
@@ -61,6 +63,7 @@ from .tariff_model import (
     Contract,
     CostSettings,
     EnergyRule,
+    FieldReader,
     FuseStep,
     GridTariff,
     MissingSettingError,
@@ -110,6 +113,7 @@ __all__ = [
     "TaxPeriod",
     "TaxZone",
     "UnsupportedCapacityMethodError",
+    "cost_settings_from_dict",
     "eur_per_mwh_to_nok_per_kwh",
     "grid_tariff_from_dict",
     "load_presets",
@@ -330,6 +334,40 @@ class CostModel:
             self._tariff_table, np.array([day_number(day)], dtype=np.int64), "grid tariff"
         )
         return self.settings.grid_tariffs[int(index[0])]
+
+    def rate_coverage_gaps(self, start_utc: datetime, end_utc: datetime) -> tuple[str, ...]:
+        """Return one line per rate table without a period for some local days of [start, end).
+
+        Those days are priced from the nearest known period (or raise when extrapolation is
+        off), so a caller can warn that tariff or tax data are out of date.
+        """
+        first = start_utc.astimezone(OSLO).date()
+        last = (end_utc - timedelta(microseconds=1)).astimezone(OSLO).date()
+        days = np.arange(day_number(first), day_number(last) + 1, dtype=np.int64)
+        tables = [(self._tariff_table, "grid tariff"), (self._tax_table, "tax period")]
+        rules = self.settings.national_rules
+        if self.settings.contract is Contract.NORGESPRIS:
+            tables.append((self._norgespris_table, "Norgespris price"))
+        elif rules.subsidy_periods and not self.settings.holiday_home:
+            tables.append((self._subsidy_table, "strømstøtte period"))
+        gaps: list[str] = []
+        for (starts, ends), what in tables:
+            index = np.searchsorted(starts, days, side="right") - 1
+            covered = (
+                (index >= 0) & (days < ends[np.clip(index, 0, None)]) if starts.size else days < 0
+            )
+            if bool(covered.all()):
+                continue
+            missing = days[~covered]
+            breaks = np.flatnonzero(np.diff(missing) > 1)
+            run_starts = np.concatenate([missing[:1], missing[breaks + 1]])
+            run_ends = np.concatenate([missing[breaks], missing[-1:]])
+            ranges = ", ".join(
+                f"{_to_date(int(a)).isoformat()}..{_to_date(int(b)).isoformat()}"
+                for a, b in zip(run_starts, run_ends, strict=True)
+            )
+            gaps.append(f"no {what} for {ranges}")
+        return tuple(gaps)
 
     # --- marginal prices ----------------------------------------------------------------
 
@@ -733,6 +771,74 @@ def settings_from_presets(company: str, presets: Presets, **overrides: object) -
         grid_tariffs=presets.tariffs(company),
         national_rules=presets.national_rules(),
         **overrides,  # type: ignore[arg-type]  # checked by CostSettings' own validation
+    )
+
+
+_SETTING_KEYS: Final = frozenset(
+    {
+        "company",
+        "grid_tariffs",
+        "national_rules",
+        "contract",
+        "tax_zone",
+        "allow_export",
+        "supplier_markup_nok_per_kwh",
+        "supplier_fixed_nok_per_month",
+        "export_extra_nok_per_kwh",
+        "main_fuse_a",
+        "holiday_home",
+        "extrapolate_periods",
+    }
+)
+
+
+def cost_settings_from_dict(
+    data: Mapping[str, Any], presets: Presets | None = None
+) -> CostSettings:
+    """Validate cost settings given as a dictionary (e.g. from the UI) and return them.
+
+    Give either `company` (a preset name) or `grid_tariffs` (a list of tariff dictionaries,
+    the custom-tariff path); `national_rules` (a dictionary) replaces the preset rules,
+    e.g. with next year's numbers. Unknown keys are refused so that typos are not ignored.
+    """
+    reader = FieldReader(data, "")
+    unknown = sorted(set(reader.data) - _SETTING_KEYS)
+    if unknown:
+        raise TariffValidationError(f"unknown setting(s): {', '.join(unknown)}")
+    if reader.has("national_rules"):
+        national = national_rules_from_dict(reader.raw("national_rules"))
+    else:
+        national = (presets or load_presets()).national_rules()
+    if reader.has("company") == reader.has("grid_tariffs"):
+        raise TariffValidationError(
+            "give either company (a preset) or grid_tariffs (your own tariff)"
+        )
+    if reader.has("company"):
+        tariffs = (presets or load_presets()).tariffs(reader.text("company"))
+    else:
+        items = reader.items("grid_tariffs")
+        if not items:
+            raise TariffValidationError("grid_tariffs: give at least one tariff")
+        parsed: list[GridTariff] = []
+        for index, item in enumerate(items):
+            try:
+                parsed.append(grid_tariff_from_dict(item, vat_rate=national.vat_rate))
+            except TariffValidationError as err:
+                raise TariffValidationError(f"grid_tariffs[{index}].{err}") from err
+        tariffs = tuple(sorted(parsed, key=lambda tariff: tariff.valid_from))
+    fuse = reader.optional_number("main_fuse_a")
+    return CostSettings(
+        grid_tariffs=tariffs,
+        national_rules=national,
+        contract=reader.choice("contract", Contract, Contract.SPOT),
+        tax_zone=reader.choice("tax_zone", TaxZone) if reader.has("tax_zone") else None,
+        allow_export=reader.boolean("allow_export", default=False),
+        supplier_markup_nok_per_kwh=reader.number("supplier_markup_nok_per_kwh", 0.0),
+        supplier_fixed_nok_per_month=reader.number("supplier_fixed_nok_per_month", 0.0),
+        export_extra_nok_per_kwh=reader.number("export_extra_nok_per_kwh", 0.0),
+        main_fuse_a=fuse,
+        holiday_home=reader.boolean("holiday_home", default=False),
+        extrapolate_periods=reader.boolean("extrapolate_periods", default=True),
     )
 
 

@@ -252,7 +252,7 @@ def _finite(value: float, what: str) -> float:
 # --- validation from plain dictionaries -------------------------------------------------
 
 
-class _Reader:
+class FieldReader:
     """Typed access to one mapping, with error messages that name the field's path."""
 
     def __init__(self, data: object, path: str) -> None:
@@ -348,7 +348,7 @@ class _Reader:
             ) from None
 
 
-def _vat_divisor(reader: _Reader, vat_rate: float | None) -> float:
+def _vat_divisor(reader: FieldReader, vat_rate: float | None) -> float:
     """Return what entered prices are divided by: 1 + VAT when they include VAT."""
     if not reader.boolean("prices_include_vat", default=False):
         return 1.0
@@ -360,12 +360,12 @@ def _vat_divisor(reader: _Reader, vat_rate: float | None) -> float:
 
 
 def _steps(
-    reader: _Reader, key: str, lower: str, upper: str, divisor: float
+    reader: FieldReader, key: str, lower: str, upper: str, divisor: float
 ) -> list[tuple[float, float | None, float]]:
     """Read and check a contiguous list of steps that starts at 0 and ends open."""
     rows: list[tuple[float, float | None, float]] = []
     for index, item in enumerate(reader.items(key)):
-        step = _Reader(item, f"{reader.where(key)}[{index}]")
+        step = FieldReader(item, f"{reader.where(key)}[{index}]")
         start = step.number(lower, minimum=0.0)
         end = step.optional_number(upper)
         if step.has("nok_per_month_excl_vat"):
@@ -415,7 +415,7 @@ def _int_set(
 
 def _energy_rule(item: object, where: str, divisor: float) -> EnergyRule:
     """Read one energy-component rule."""
-    rule = _Reader(item, where)
+    rule = FieldReader(item, where)
     start = int(rule.number("start_hour", minimum=0))
     end = int(rule.number("end_hour", minimum=0))
     if start > 23 or end > 24 or start == end:
@@ -461,7 +461,7 @@ def grid_tariff_from_dict(data: Mapping[str, Any], *, vat_rate: float | None = N
     (e.g. NationalRules.vat_rate) converts them. Required: company, valid_from,
     energy_base_nok_per_kwh(_excl_vat), and capacity_steps (or fuse_steps for OV_TREFASE).
     """
-    reader = _Reader(data, "")
+    reader = FieldReader(data, "")
     divisor = _vat_divisor(reader, vat_rate)
     method = reader.choice("capacity_method", CapacityMethod, CapacityMethod.THREE_DAILY_MAX_MONTH)
     capacity = [
@@ -522,14 +522,16 @@ def grid_tariff_from_dict(data: Mapping[str, Any], *, vat_rate: float | None = N
 
 def national_rules_from_dict(data: Mapping[str, Any]) -> NationalRules:
     """Validate national rules given as a dictionary (the bundled file's `national` part)."""
-    reader = _Reader(data, "")
+    reader = FieldReader(data, "")
     vat_rate = reader.number("vat_rate", minimum=0.0)
 
-    def periods(key: str) -> list[_Reader]:
+    def periods(key: str) -> list[FieldReader]:
         """Return the readers of a list of periods."""
-        return [_Reader(item, f"{key}[{index}]") for index, item in enumerate(reader.items(key))]
+        return [
+            FieldReader(item, f"{key}[{index}]") for index, item in enumerate(reader.items(key))
+        ]
 
-    def bounds(item: _Reader) -> tuple[date, date | None]:
+    def bounds(item: FieldReader) -> tuple[date, date | None]:
         """Return a period's validity."""
         start = item.day("valid_from")
         assert start is not None  # a required date is never None
