@@ -2,19 +2,73 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 
-from .const import CONF_CURRENCY, CONF_HOUSE_POWER_ENTITY, DOMAIN
+from .const import (
+    CONF_BATTERY_KWH,
+    CONF_BOOST_DURATION_MIN,
+    CONF_CURRENCY,
+    CONF_HOUSE_POWER_ENTITY,
+    CONF_MAIN_FUSE_IMPORT_W,
+    DEFAULT_BOOST_DURATION_MIN,
+    DOMAIN,
+    LOGGER,
+)
 from .controller import V2HController
 from .coordinator import ChargerCoordinator, PriceCoordinator
 from .data import NordicV2HConfigEntry, NordicV2HRuntimeData
 from .helpers import create_price_source, create_transport
-from .settings import SettingsStore
+from .repairs import IssueMonitor, load_tariff_data_date
+from .services import async_setup_services
+from .settings import ControlSettings, SettingsStore
 from .transport import TransportError
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SELECT, Platform.SENSOR]
+if TYPE_CHECKING:
+    from homeassistant.helpers.typing import ConfigType
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.TIME,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the service actions, which then serve every Nordic V2H entry."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) -> bool:
+    """Bring an entry from an older version to the current one; refuse entries from a newer one."""
+    if entry.version > 1:
+        LOGGER.error(
+            "This entry was made by a newer version of Nordic V2H (%s); downgrade is not possible",
+            entry.version,
+        )
+        return False
+    if entry.minor_version < 2:
+        # 1.2 keeps the planner preferences in the options, where the options flow edits them.
+        defaults = ControlSettings()
+        options: dict[str, Any] = {
+            CONF_BATTERY_KWH: defaults.battery_kwh,
+            CONF_BOOST_DURATION_MIN: DEFAULT_BOOST_DURATION_MIN,
+            **entry.options,
+        }
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
+        LOGGER.debug("Migrated entry %s to version 1.2", entry.entry_id)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) -> bool:
@@ -36,6 +90,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
     # The owner's settings survive restarts in the integration's own storage
     settings = SettingsStore(hass, entry.entry_id)
     await settings.async_load()
+    _apply_options(entry, settings)
 
     # Coordinators: the charger every few seconds, prices on Nord Pool's clock
     charger = ChargerCoordinator(hass, entry, transport)
@@ -71,9 +126,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     controller.async_start()
     entry.async_on_unload(controller.async_stop)
+
+    # Repair issues follow every control step and go away with the entry
+    monitor = IssueMonitor(hass, entry, await hass.async_add_executor_job(load_tariff_data_date))
+    entry.async_on_unload(controller.async_add_listener(monitor.async_check))
+    entry.async_on_unload(monitor.async_clear)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     controller.async_set_updated_data(controller.data)
     await controller.async_refresh()
     return True
+
+
+def _apply_options(entry: NordicV2HConfigEntry, settings: SettingsStore) -> None:
+    """Copy the planner preferences from the entry's options into the settings in force."""
+    changes: dict[str, Any] = {}
+    if CONF_BATTERY_KWH in entry.options:
+        changes["battery_kwh"] = float(entry.options[CONF_BATTERY_KWH])
+    fuse = entry.options.get(CONF_MAIN_FUSE_IMPORT_W)
+    changes["main_fuse_import_w"] = None if fuse is None else int(fuse)
+    if any(getattr(settings.current, key) != value for key, value in changes.items()):
+        settings.async_update(**changes)
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: NordicV2HConfigEntry) -> None:
+    """Apply changed options at once; the controller replans on the settings change."""
+    _apply_options(entry, entry.runtime_data.settings)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) -> bool:

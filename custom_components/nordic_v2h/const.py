@@ -57,3 +57,12 @@ class OperatingMode(StrEnum):
 
 
 CHARGER_STATUS_OPTIONS: Final = [status.value for status in ChargerStatus]
+
+# Planner preferences kept in the entry's options (changed rarely, from the options flow).
+CONF_BATTERY_KWH: Final = "battery_kwh"
+CONF_BOOST_DURATION_MIN: Final = "boost_duration_min"
+CONF_MAIN_FUSE_IMPORT_W: Final = "main_fuse_import_w"
+
+DEFAULT_BOOST_DURATION_MIN: Final = 60
+# A boost longer than a day is no longer a boost; the owner should choose the mode instead.
+MAX_BOOST_DURATION_MIN: Final = 24 * 60

@@ -169,13 +169,40 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         )
 
     async def async_set_mode(self, mode: OperatingMode) -> None:
-        """Change the operating mode and act on it before returning."""
-        self.settings.async_update(mode=mode)
+        """Change the operating mode and act on it before returning; a chosen mode has no end."""
+        self.settings.async_update(mode=mode, mode_until_utc=None)
         await self.async_refresh()
+
+    async def async_force_mode(self, mode: OperatingMode, duration: timedelta) -> None:
+        """Use `mode` for `duration`, then return to Auto; the end survives a restart."""
+        until = dt_util.utcnow() + duration
+        self.settings.async_update(mode=mode, mode_until_utc=until)
+
+        @callback
+        def expire(_moment: datetime) -> None:
+            self._async_schedule_run()
+
+        # The charger's readings also run the controller, but they stop while it is unreachable.
+        self._unsubscribers.append(async_track_point_in_utc_time(self.hass, expire, until))
+        await self.async_refresh()
+
+    async def async_replan(self) -> None:
+        """Plan again from scratch now, even if no input changed."""
+        self._plan_key = None
+        await self.async_refresh()
+
+    @callback
+    def _end_forced_mode(self, now: datetime) -> None:
+        """Return to Auto once a forced mode's time is up."""
+        until = self.settings.current.mode_until_utc
+        if until is not None and now >= until:
+            LOGGER.debug("The forced mode %s ended at %s; back to Auto", self.settings.current.mode, until)
+            self.settings.async_update(mode=OperatingMode.AUTO, mode_until_utc=None)
 
     async def _async_update_data(self) -> ControlStatus:
         """Decide and write the setpoint for this moment."""
         now = dt_util.utcnow()
+        self._end_forced_mode(now)
         settings = self.settings.current
         if settings.mode is OperatingMode.OFF:
             await self.async_release_control()

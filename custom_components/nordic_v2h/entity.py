@@ -9,6 +9,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN
+from .controller import V2HController
 from .data import NordicV2HConfigEntry
 
 
@@ -39,3 +40,17 @@ class NordicV2HEntity[_CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
             serial_number=identity.serial,
             sw_version=identity.firmware,
         )
+
+
+class NordicV2HSettingEntity(NordicV2HEntity[V2HController]):
+    """An entity showing one of the owner's settings; it stays usable while the charger is away."""
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the settings store as well as the controller."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.runtime_data.settings.async_add_listener(self.async_write_ha_state))
+
+    @property
+    def available(self) -> bool:
+        """Return True: settings can be changed even while the charger is unreachable."""
+        return True

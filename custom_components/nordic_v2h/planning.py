@@ -7,15 +7,16 @@ of quarter-hours is numerical work that must never block Home Assistant.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 import math
 from typing import TYPE_CHECKING
 
 from .core.planner import plan_cheapest
-from .core.timeseries import OSLO, QUARTER_S, SlotSeries, floor_to_slot
+from .core.timeseries import QUARTER_S, SlotSeries, floor_to_slot
 from .core.types import ChargerLimits, Plan, PlanInputs, VehicleState
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .settings import ControlSettings
     from .transport import ChargerCapabilities, ChargerState
 
@@ -23,12 +24,8 @@ type AutoPlan = Plan
 
 
 def next_departure_utc(now_utc: datetime, settings: ControlSettings) -> datetime:
-    """Return the next time the owner leaves: today's departure time, or tomorrow's if it has passed."""
-    local_now = now_utc.astimezone(OSLO)
-    departure = datetime.combine(local_now.date(), settings.departure_time, tzinfo=OSLO)
-    if departure <= local_now:
-        departure = datetime.combine(local_now.date() + timedelta(days=1), settings.departure_time, tzinfo=OSLO)
-    return departure.astimezone(now_utc.tzinfo)
+    """Return the next time the owner leaves: a one-off trip, the weekday schedule or the daily time."""
+    return settings.next_departure(now_utc)[0].astimezone(now_utc.tzinfo)
 
 
 def build_plan_inputs(
@@ -47,6 +44,7 @@ def build_plan_inputs(
     if known == 0 or prices.start_utc != start:
         return None
     import_prices = values[:known]
+    departure_utc, target_soc_pct = settings.next_departure(now_utc)
     return PlanInputs(
         now_utc=now_utc,
         start_utc=start,
@@ -56,8 +54,8 @@ def build_plan_inputs(
             soc_pct=state.soc_pct,
             battery_kwh=settings.battery_kwh,
             min_soc_pct=settings.min_soc_pct,
-            target_soc_pct=settings.target_soc_pct,
-            departure_utc=next_departure_utc(now_utc, settings),
+            target_soc_pct=target_soc_pct,
+            departure_utc=departure_utc,
         ),
         charger=ChargerLimits(
             min_power_w=capabilities.min_power_w,

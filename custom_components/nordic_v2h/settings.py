@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER, STORAGE_VERSION, OperatingMode
+from .core.timeseries import OSLO
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,13 +35,45 @@ class ControlSettings:
     allow_v2h: bool = True
     allow_export: bool = False
     main_fuse_import_w: int | None = None
+    # Weekday (0 = Monday) -> departure time; days not listed use `departure_time`.
+    departure_schedule: tuple[tuple[int, time], ...] = ()
+    # A one-off trip that replaces the regular departure until it has passed.
+    trip_departure_utc: datetime | None = None
+    trip_target_soc_pct: float | None = None
+    # A forced mode (Charge now, Discharge, ...) returns to Auto at this instant.
+    mode_until_utc: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dictionary for storage and diagnostics."""
         data = asdict(self)
         data["mode"] = self.mode.value
         data["departure_time"] = self.departure_time.isoformat(timespec="minutes")
+        data["departure_schedule"] = {
+            WEEKDAYS[weekday]: moment.isoformat(timespec="minutes") for weekday, moment in self.departure_schedule
+        }
+        for key in ("trip_departure_utc", "mode_until_utc"):
+            moment = getattr(self, key)
+            data[key] = None if moment is None else moment.isoformat()
         return data
+
+    def next_departure(self, now_utc: datetime) -> tuple[datetime, float]:
+        """Return the next departure (aware, UTC) and the state of charge wanted by then.
+
+        A one-off trip still ahead wins; otherwise the weekday schedule, and the daily
+        departure time on days the schedule does not list.
+        """
+        if self.trip_departure_utc is not None and self.trip_departure_utc > now_utc:
+            target = self.target_soc_pct if self.trip_target_soc_pct is None else self.trip_target_soc_pct
+            return self.trip_departure_utc.astimezone(UTC), target
+        schedule = dict(self.departure_schedule)
+        local_now = now_utc.astimezone(OSLO)
+        # Eight days always include the next departure, since every day has one.
+        for offset in range(8):
+            day = local_now.date() + timedelta(days=offset)
+            departure = datetime.combine(day, schedule.get(day.weekday(), self.departure_time), tzinfo=OSLO)
+            if departure > local_now:
+                return departure.astimezone(UTC), self.target_soc_pct
+        raise AssertionError("unreachable: every day has a departure")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ControlSettings:
@@ -56,13 +91,28 @@ class ControlSettings:
                     values[key] = time.fromisoformat(raw)
                 elif key == "main_fuse_import_w":
                     values[key] = None if raw is None else int(raw)
+                elif key == "departure_schedule":
+                    values[key] = tuple(
+                        sorted((WEEKDAYS.index(day), time.fromisoformat(moment)) for day, moment in raw.items())
+                    )
+                elif key in ("trip_departure_utc", "mode_until_utc"):
+                    values[key] = None if raw is None else _aware_utc(datetime.fromisoformat(raw))
+                elif key == "trip_target_soc_pct":
+                    values[key] = None if raw is None else float(raw)
                 elif isinstance(default, bool):
                     values[key] = bool(raw)
                 else:
                     values[key] = type(default)(raw)
-            except (TypeError, ValueError):
+            except (AttributeError, TypeError, ValueError):
                 LOGGER.warning("Ignoring stored setting %s=%r; using the default", key, raw)
         return replace(defaults, **values)
+
+
+def _aware_utc(moment: datetime) -> datetime:
+    """Return a stored instant as aware UTC, rejecting naive ones."""
+    if moment.tzinfo is None:
+        raise ValueError("stored instant has no time zone")
+    return moment.astimezone(UTC)
 
 
 class SettingsStore:

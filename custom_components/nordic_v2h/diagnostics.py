@@ -1,0 +1,81 @@
+"""Diagnostics: everything needed to replay a decision, with the charger's address and serial redacted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+import math
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_HOST, CONF_LATITUDE, CONF_LONGITUDE, CONF_UNIQUE_ID
+from homeassistant.util import dt as dt_util
+
+from .services import status_as_dict
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .coordinator import PriceData
+    from .data import NordicV2HConfigEntry
+
+TO_REDACT: Final = {CONF_HOST, CONF_LATITUDE, CONF_LONGITUDE, CONF_UNIQUE_ID, "serial", "title"}
+
+
+def _prices_as_dict(prices: PriceData | None) -> dict[str, Any] | None:
+    """Return the price series as JSON-safe data (NaN gaps become None)."""
+    if prices is None:
+        return None
+    spot = prices.spot
+    return {
+        "currency": prices.currency,
+        "fetched": prices.fetched_utc.isoformat(),
+        "has_tomorrow": prices.has_tomorrow,
+        "start": spot.start_utc.isoformat(),
+        "slot_s": spot.slot_s,
+        "values_per_kwh": [None if math.isnan(value) else value for value in spot.values],
+    }
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: NordicV2HConfigEntry
+) -> dict[str, Any]:
+    """Return the entry, the charger, the settings, the prices and the last plan."""
+    data = entry.runtime_data
+    charger = data.charger_coordinator
+    prices = data.price_coordinator
+    state = asdict(charger.data) if charger.data is not None else None
+    return {
+        "entry": async_redact_data(
+            {
+                "title": entry.title,
+                "unique_id": entry.unique_id,
+                "version": f"{entry.version}.{entry.minor_version}",
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            TO_REDACT,
+        ),
+        "charger": async_redact_data(
+            {
+                "identity": asdict(data.identity),
+                "capabilities": asdict(data.transport.capabilities),
+                "last_state": state,
+                "last_update_success": charger.last_update_success,
+                "last_success": None
+                if charger.last_success_utc is None
+                else charger.last_success_utc.isoformat(),
+            },
+            TO_REDACT,
+        ),
+        "settings": data.settings.current.to_dict(),
+        "prices": {
+            "last_update_success": prices.last_update_success,
+            "failed_attempts": prices.failed_attempts,
+            "series": _prices_as_dict(prices.data),
+        },
+        "controller": {
+            "in_control": data.controller.in_control,
+            "last_written_w": data.controller.last_written_w,
+            **status_as_dict(data.controller.data, data.settings.current, dt_util.utcnow()),
+        },
+    }
