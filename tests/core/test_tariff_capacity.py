@@ -251,3 +251,19 @@ def test_capacity_cost_curve_early_in_the_month() -> None:
     )
     # (7 + 0 + 0) / 3 = 2.33 -> 2-5 kW; (7 + 4 + 4) / 3 = 5.0 exactly -> 5-10 kW (threshold inclusive).
     np.testing.assert_allclose(curve, [250.0, 415.0])
+
+
+@pytest.mark.parametrize(
+    ("company", "expected"),
+    [
+        pytest.param("BKK", (2.0, 5.0, 10.0, 15.0, 20.0, 25.0, 50.0, 75.0, 100.0), id="bkk_steps"),
+        pytest.param(
+            "Lede",
+            (5.0, 10.0, 15.0, 20.0, 25.0, 50.0, 75.0, 100.0, 150.0, 200.0),
+            id="lede_starts_at_5",
+        ),
+        pytest.param("Alut", (), id="fuse_method_has_no_kw_thresholds"),
+    ],
+)
+def test_capacity_thresholds(company: str, expected: tuple[float, ...]) -> None:
+    assert _model(company, main_fuse_a=63.0).capacity_thresholds_kw(JULY) == expected

@@ -373,3 +373,20 @@ def test_extrapolation_carries_the_last_known_rates_forward() -> None:
 def test_empty_series_prices_to_empty() -> None:
     price = _model("BKK").import_price_nok_per_kwh(SlotSeries(_at(2026, 1, 1), 900, ()))
     assert len(price) == 0
+
+
+@pytest.mark.parametrize(
+    "so_far", [pytest.param(-1.0, id="negative"), pytest.param(float("nan"), id="nan")]
+)
+def test_month_import_so_far_must_be_a_non_negative_number(so_far: float) -> None:
+    with pytest.raises(ValueError, match="month_import_kwh_so_far"):
+        _model("BKK").import_price_components(
+            _flat(_at(2026, 2, 2), 1, 1.0), month_import_kwh_so_far=so_far
+        )
+
+
+def test_unknown_spot_gives_unknown_price() -> None:
+    price = (
+        _model("BKK").import_price_nok_per_kwh(_flat(_at(2026, 2, 2), 2, float("nan"))).as_array()
+    )
+    assert np.isnan(price).all()

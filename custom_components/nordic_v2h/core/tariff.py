@@ -27,7 +27,8 @@ Public API
   `import_price_nok_per_kwh(spot, month_import_kwh_so_far=0.0) -> SlotSeries`,
   `import_price_components(...) -> PriceComponents`, `export_price_nok_per_kwh(spot)`,
   `hourly_spot(spot)`, `tariff_on(day)`, `rate_coverage_gaps(start_utc, end_utc)`, `daily_peaks_kw(hourly_import) -> dict[date, float]`,
-  `capacity_measure_kw(peaks, month)`, `capacity_step(measure_kw, day=None) -> CapacityStep`
+  `capacity_measure_kw(peaks, month)`, `capacity_thresholds_kw(day=None)`,
+  `capacity_step(measure_kw, day=None) -> CapacityStep`
   (amount as billed), `capacity_cost_nok(month, hourly_import_kwh)`,
   `capacity_cost_from_peaks_nok(peaks, month)`,
   `marginal_capacity_cost_nok(daily_peaks_so_far, day, new_peak_kw)`,
@@ -145,7 +146,7 @@ class Bill:
     energy component; capacity_cost: the monthly capacity steps; taxes: elavgift + Enova;
     subsidy: money back on the grid bill, strømstøtte or the Norgespris settlement (the
     latter is negative when spot is below the Norgespris price); export_revenue: export at
-    spot without VAT (plusskunde). total = energy_cost + grid_energy_cost + capacity_cost
+    spot without VAT (plusskunde), 0 when export is not allowed. total = energy_cost + grid_energy_cost + capacity_cost
     + taxes - subsidy - export_revenue.
     """
 
@@ -453,8 +454,13 @@ class CostModel:
         `spot` is NOK/kWh excl VAT at 15 or 60 minutes. `month_import_kwh_so_far` is the
         import of the first slot's month before the series starts: once it reaches the
         monthly cap, that month's slots get neither strømstøtte nor Norgespris. Later
-        months start at zero; imports inside the series are not accumulated.
+        months start at zero; imports inside the series are not accumulated. A NaN spot
+        price (a gap) gives a NaN price.
         """
+        if not (math.isfinite(month_import_kwh_so_far) and month_import_kwh_so_far >= 0):
+            raise ValueError(
+                f"month_import_kwh_so_far must be a non-negative number, got {month_import_kwh_so_far}"
+            )
         epochs = _series_epochs(spot)
         cal = local_calendar(epochs)
         if epochs.size == 0:
@@ -579,6 +585,13 @@ class CostModel:
         edges_kw = [step.from_kw for step in tariff.capacity_steps[1:]]
         step = tariff.capacity_steps[int(np.searchsorted(edges_kw, measure_kw, side=side))]
         return replace(step, nok_per_month=step.nok_per_month * vat)
+
+    def capacity_thresholds_kw(self, day: date | None = None) -> tuple[float, ...]:
+        """Return the kW values where the capacity step changes (empty for the fuse method)."""
+        tariff = self._capacity_tariff(day)
+        if tariff.capacity_method is CapacityMethod.FUSE_SIZE:
+            return ()
+        return tuple(step.from_kw for step in tariff.capacity_steps[1:])
 
     def capacity_cost_from_peaks_nok(
         self, daily_peaks_kw: Mapping[date, float], month: date
