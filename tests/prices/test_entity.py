@@ -27,6 +27,8 @@ from custom_components.nordic_v2h.prices import (
 from custom_components.nordic_v2h.prices.entity import (
     NordpoolActionPriceSource,
     NordpoolSensorPriceSource,
+)
+from custom_components.nordic_v2h.prices.entity_parsing import (
     SensorPriceUnit,
     parse_core_response,
     parse_price_unit,
