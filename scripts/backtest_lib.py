@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 import importlib.machinery
 import importlib.util
+import itertools
 import json
 import math
 from pathlib import Path
@@ -77,7 +78,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--grid-company", required=True)
     parser.add_argument("--start", type=date.fromisoformat, required=True)
     parser.add_argument("--end", type=date.fromisoformat, required=True)
-    parser.add_argument("--policy", choices=["smart", "immediate", "cheapest", "bound"], required=True)
+    parser.add_argument(
+        "--policy", choices=["smart", "immediate", "cheapest", "bound"], required=True
+    )
     parser.add_argument("--contract", choices=["spot", "norgespris"], default="spot")
     parser.add_argument("--eur-nok", type=float, default=11.5)
     parser.add_argument("--json", type=Path)
@@ -102,7 +105,9 @@ def _epoch(text: str) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
-def load_spot(path: Path, zone: str, start_s: int, end_s: int, eur_nok: float) -> NDArray[np.float64]:
+def load_spot(
+    path: Path, zone: str, start_s: int, end_s: int, eur_nok: float
+) -> NDArray[np.float64]:
     """Return spot NOK/kWh excl VAT per 15-minute slot on [start_s, end_s); gaps carried forward."""
     count = (end_s - start_s) // SLOT_S
     values = np.full(count, np.nan)
@@ -116,7 +121,7 @@ def load_spot(path: Path, zone: str, start_s: int, end_s: int, eur_nok: float) -
             if start_s - HOUR_S <= stamp < end_s:
                 rows.append((stamp, float(row["price_eur_mwh"])))
     rows.sort()
-    for (stamp, _), (following, _) in zip(rows, rows[1:], strict=False):
+    for (stamp, _), (following, _) in itertools.pairwise(rows):
         resolution[stamp] = min(following - stamp, HOUR_S)
     for stamp, price in rows:
         length = resolution.get(stamp, HOUR_S if stamp % HOUR_S == 0 and len(rows) < 2 else SLOT_S)
@@ -141,9 +146,17 @@ def _fill_forward(values: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def load_house(
-    path: Path, household: str | None, scale: float, start_s: int, end_s: int
+    path: Path,
+    household: str | None,
+    scale: float,
+    span_s: tuple[int, int, int],
 ) -> tuple[NDArray[np.float64], str, int]:
-    """Return the house's own load (kW) per slot on [start_s, end_s), its id and the week shift."""
+    """Return the house's own load (kW) per slot, its id and the week shift.
+
+    `span_s` is (array start, simulation start, end): the data must cover the simulation;
+    warm-up hours before it that the data lacks take the first known value.
+    """
+    start_s, sim_start_s, end_s = span_s
     by_household: dict[str, dict[int, float]] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
@@ -163,20 +176,24 @@ def load_house(
     first, last = min(hours), max(hours)
     # Move by whole 52-week blocks (weekday and season kept) until the data covers the span.
     weeks = 0
-    if not (first <= start_s and end_s <= last + HOUR_S):
+    if not (first <= sim_start_s and end_s <= last + HOUR_S):
         best: int | None = None
         for years in range(-30, 31):
             shift = years * 52 * 7 * 86400
-            if first + shift <= start_s + HISTORY_H * HOUR_S and last + shift >= end_s - HOUR_S:
-                if best is None or abs(years) < abs(best):
-                    best = years
+            covers = first + shift <= sim_start_s and last + shift >= end_s - HOUR_S
+            if covers and (best is None or abs(years) < abs(best)):
+                best = years
         if best is None:
             raise SystemExit(f"load of {ident} is too short to cover the period")
         weeks = best * 52
     count = (end_s - start_s) // SLOT_S
     values = np.full(count, np.nan)
     for stamp, kwh in hours.items():
-        moved = int(shift_by_weeks(datetime.fromtimestamp(stamp, tz=UTC), weeks).timestamp()) if weeks else stamp
+        moved = (
+            int(shift_by_weeks(datetime.fromtimestamp(stamp, tz=UTC), weeks).timestamp())
+            if weeks
+            else stamp
+        )
         index = (moved - start_s) // SLOT_S
         if 0 <= index < count:
             values[index : min(index + HOUR_S // SLOT_S, count)] = kwh
@@ -213,10 +230,16 @@ def load_sessions(
         if moved_first >= end_s:
             break
         for plug_in, plug_out, kwh in source:
-            shifted_in = int(shift_by_weeks(datetime.fromtimestamp(plug_in, tz=UTC), weeks).timestamp())
-            shifted_out = int(shift_by_weeks(datetime.fromtimestamp(plug_out, tz=UTC), weeks).timestamp())
+            shifted_in = int(
+                shift_by_weeks(datetime.fromtimestamp(plug_in, tz=UTC), weeks).timestamp()
+            )
+            shifted_out = int(
+                shift_by_weeks(datetime.fromtimestamp(plug_out, tz=UTC), weeks).timestamp()
+            )
             if shifted_in >= start_s and shifted_out <= end_s and shifted_out > shifted_in:
-                sessions.append(Session(plug_in_s=shifted_in, plug_out_s=shifted_out, energy_kwh=kwh))
+                sessions.append(
+                    Session(plug_in_s=shifted_in, plug_out_s=shifted_out, energy_kwh=kwh)
+                )
         copy += 1
     sessions.sort(key=lambda session: session.plug_in_s)
     kept: list[Session] = []
@@ -229,15 +252,24 @@ def load_sessions(
 
 
 def load_cost_model(tariffs: Path, national: Path | None, company: str, contract: str) -> CostModel:
-    """Return the cost model of a grid company from the tariff and national-rules YAML files."""
-    national_path = national or tariffs.with_name("national_rules.yaml")
-    loader = importlib.machinery.SourceFileLoader("build_tariff_data", str(ROOT / "scripts" / "build_tariff_data"))
-    spec = importlib.util.spec_from_loader("build_tariff_data", loader)
-    if spec is None:
-        raise SystemExit("cannot load scripts/build_tariff_data")
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    presets = presets_from_document(module.build(tariffs, national_path))
+    """Return the cost model of a grid company from the tariff and national-rules YAML files.
+
+    A `.json` path is read as the integration's bundled preset file instead.
+    """
+    if tariffs.suffix == ".json":
+        presets = presets_from_document(json.loads(tariffs.read_text(encoding="utf-8")))
+    else:
+        national_path = national or tariffs.with_name("national_rules.yaml")
+        # The YAML-to-presets conversion lives in scripts/build_tariff_data (no .py suffix).
+        loader = importlib.machinery.SourceFileLoader(
+            "build_tariff_data", str(ROOT / "scripts" / "build_tariff_data")
+        )
+        spec = importlib.util.spec_from_loader("build_tariff_data", loader)
+        if spec is None:
+            raise SystemExit("cannot load scripts/build_tariff_data")
+        module = importlib.util.module_from_spec(spec)
+        loader.exec_module(module)
+        presets = presets_from_document(module.build(tariffs, national_path))
     matches = [name for name in presets.companies() if name.casefold() == company.casefold()]
     if not matches:
         found = presets.search(company)
@@ -245,7 +277,9 @@ def load_cost_model(tariffs: Path, national: Path | None, company: str, contract
             raise SystemExit(f"grid company {company!r} not found in {tariffs}")
         matches = found
     settings = settings_from_presets(
-        matches[0], presets, contract=Contract.NORGESPRIS if contract == "norgespris" else Contract.SPOT
+        matches[0],
+        presets,
+        contract=Contract.NORGESPRIS if contract == "norgespris" else Contract.SPOT,
     )
     return CostModel(settings)
 
@@ -263,7 +297,9 @@ def build(args: argparse.Namespace) -> Loaded:
     spot_series = SlotSeries.from_array(datetime.fromtimestamp(start_s, tz=UTC), SLOT_S, spot)
     import_price = cost.import_price_nok_per_kwh(spot_series).as_array()
     export_price = cost.export_price_nok_per_kwh(spot_series).as_array()
-    load, _, _ = load_house(args.load, args.household, args.load_scale, start_s, price_end_s)
+    load, _, _ = load_house(
+        args.load, args.household, args.load_scale, (start_s, sim_start_s, price_end_s)
+    )
     sessions, _ = load_sessions(args.ev_sessions, args.ev_user, sim_start_s, sim_end_s)
 
     tables: dict[tuple[int, int], CapacityTable] = {}
@@ -313,7 +349,9 @@ class Progress:
         width = 30
         filled = int(share * width)
         elapsed = time.monotonic() - self.started
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {share:5.1%} {elapsed:5.0f}s")
+        sys.stderr.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {share:5.1%} {elapsed:5.0f}s"
+        )
         sys.stderr.flush()
 
     def done(self) -> None:
@@ -346,7 +384,16 @@ def bill_report(loaded: Loaded, result: ReplayResult, wear_nok_per_kwh: float) -
         SlotSeries.from_array(start, SLOT_S, exports),
         SlotSeries.from_array(start, SLOT_S, spot),
     )
-    totals = {key: 0.0 for key in ("energy_cost", "grid_energy_cost", "capacity_cost", "taxes", "subsidy", "export_revenue", "total")}
+    keys = (
+        "energy_cost",
+        "grid_energy_cost",
+        "capacity_cost",
+        "taxes",
+        "subsidy",
+        "export_revenue",
+        "total",
+    )
+    totals = dict.fromkeys(keys, 0.0)
     monthly: list[dict[str, Any]] = []
     for month in months:
         for key in totals:
@@ -357,7 +404,9 @@ def bill_report(loaded: Loaded, result: ReplayResult, wear_nok_per_kwh: float) -
                 "measure_kw": round(month.capacity_measure_kw, 3),
                 "step_from_kw": month.capacity_step.from_kw,
                 "capacity_nok": round(month.capacity_step.nok_per_month, 2),
-                "total_nok": round(month.bill.total + wear_nok_per_kwh * _month_discharge(result, month.month), 2),
+                "total_nok": round(
+                    month.bill.total + wear_nok_per_kwh * _month_discharge(result, month.month), 2
+                ),
             }
         )
     wear = wear_nok_per_kwh * result.v2h_discharged_kwh
@@ -406,7 +455,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "plan_ms_median": round(float(np.median(timings)), 3),
             "plan_ms_p95": round(float(np.percentile(timings, 95)), 3),
             "wall_s": round(time.monotonic() - started, 2),
-            "forecast_mae_kw": None if result.forecast_mae_kw is None else round(result.forecast_mae_kw, 3),
+            "forecast_mae_kw": None
+            if result.forecast_mae_kw is None
+            else round(result.forecast_mae_kw, 3),
             "forecast_mean_load_kw": None
             if result.forecast_mean_load_kw is None
             else round(result.forecast_mean_load_kw, 3),
@@ -431,11 +482,20 @@ def plot_week(loaded: Loaded, result: ReplayResult, week: date, out: Path) -> No
         raise SystemExit("--plot-week lies outside the simulated period")
     scenario = loaded.scenario
     offset = scenario.sim_start_index
-    times = [datetime.fromtimestamp(result.start_s + SLOT_S * i, tz=OSLO) for i in range(start, end)]
+    times = [
+        datetime.fromtimestamp(result.start_s + SLOT_S * i, tz=OSLO) for i in range(start, end)
+    ]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(14, 7), sharex=True)
-    top.step(times, scenario.import_price[offset + start : offset + end], where="post", label="import price (NOK/kWh)")
+    top.step(
+        times,
+        scenario.import_price[offset + start : offset + end],
+        where="post",
+        label="import price (NOK/kWh)",
+    )
     top.legend(loc="upper left")
-    bottom.step(times, scenario.load_kw[offset + start : offset + end], where="post", label="house (kW)")
+    bottom.step(
+        times, scenario.load_kw[offset + start : offset + end], where="post", label="house (kW)"
+    )
     bottom.step(times, result.car_power_kw[start:end], where="post", label="car (kW, + charge)")
     bottom.step(times, result.import_kwh[start:end] * 4, where="post", label="grid import (kW)")
     bottom.axhline(0, color="black", linewidth=0.5)

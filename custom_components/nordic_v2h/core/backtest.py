@@ -9,7 +9,6 @@ is left to the caller (the tariff model), so this module stays pure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -18,13 +17,15 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from .forecast import forecast_hourly_kw
+from .forecast import forecast_hourly_kw, forecast_hourly_peak_kw
 from .planner import plan, plan_cheapest
 from .rules import RuleInputs, decide
 from .timeseries import HOUR_S, OSLO
 from .types import CapacityInputs, ChargerLimits, PlanInputs, VehicleState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from numpy.typing import NDArray
 
 # Tomorrow's day-ahead prices are published around 12:45 CET; the contract uses 13:00.
@@ -110,7 +111,9 @@ class ReplayResult:
     forecast_mean_load_kw: float | None
 
 
-def _local_calendar(start_s: int, slot_s: int, count: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+def _local_calendar(
+    start_s: int, slot_s: int, count: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Return per slot: the local day ordinal, the local month key and the local hour."""
     hours = (start_s + slot_s * np.arange(count)) // HOUR_S
     unique_hours, inverse = np.unique(hours, return_inverse=True)
@@ -137,7 +140,9 @@ def _known_until_index(
     return result
 
 
-def replay(scenario: Scenario, policy: Policy, progress: Callable[[float], None] | None = None) -> ReplayResult:
+def replay(
+    scenario: Scenario, policy: Policy, progress: Callable[[float], None] | None = None
+) -> ReplayResult:
     """Step through the scenario slot by slot with the chosen policy."""
     slot_s = scenario.slot_s
     slot_h = slot_s / HOUR_S
@@ -150,7 +155,9 @@ def replay(scenario: Scenario, policy: Policy, progress: Callable[[float], None]
     target_kwh = scenario.target_soc_pct / 100.0 * battery
     load = scenario.load_kw
     slots_per_hour = HOUR_S // slot_s
-    hourly_load = load[: count // slots_per_hour * slots_per_hour].reshape(-1, slots_per_hour).mean(axis=1)
+    hourly_load = (
+        load[: count // slots_per_hour * slots_per_hour].reshape(-1, slots_per_hour).mean(axis=1)
+    )
     first_hour_s = scenario.start_s - scenario.start_s % HOUR_S
     sim = scenario.sim_start_index
     stop = count if scenario.sim_end_index is None else min(scenario.sim_end_index, count)
@@ -174,7 +181,7 @@ def replay(scenario: Scenario, policy: Policy, progress: Callable[[float], None]
     plan_ms: list[float] = []
     forecast_errors: list[float] = []
     forecast_levels: list[float] = []
-    forecast_cache: dict[int, NDArray[np.float64]] = {}
+    forecast_cache: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
     peaks: dict[int, float] = {}
     hour_import = 0.0
     previous_setpoint: float | None = None
@@ -193,7 +200,10 @@ def replay(scenario: Scenario, policy: Policy, progress: Callable[[float], None]
                 energy = max(target_kwh - session.energy_kwh, 0.0)
                 departure_s = scenario.start_s + slot_s * int(stay_end[session_number])
                 stay_h = (departure_s - slot_start_s) / HOUR_S
-                reachable = min(target_kwh, energy + stay_h * charger.max_charge_w / 1000.0 * charger.charge_efficiency)
+                reachable = min(
+                    target_kwh,
+                    energy + stay_h * charger.max_charge_w / 1000.0 * charger.charge_efficiency,
+                )
                 previous_setpoint = None
             departure_s = scenario.start_s + slot_s * int(stay_end[session_number])
             setpoint_kw = _policy_power_kw(
@@ -217,7 +227,11 @@ def replay(scenario: Scenario, policy: Policy, progress: Callable[[float], None]
             )
             previous_setpoint = setpoint_kw * 1000.0
             if setpoint_kw >= 0:
-                setpoint_kw = min(setpoint_kw, max(scenario.battery_kwh * 1.0 - energy, 0.0) / (slot_h * charger.charge_efficiency))
+                setpoint_kw = min(
+                    setpoint_kw,
+                    max(scenario.battery_kwh * 1.0 - energy, 0.0)
+                    / (slot_h * charger.charge_efficiency),
+                )
                 energy += setpoint_kw * slot_h * charger.charge_efficiency
             else:
                 energy += setpoint_kw * slot_h / charger.discharge_efficiency
@@ -263,7 +277,7 @@ def _policy_power_kw(
     known_until: int,
     hourly_load: NDArray[np.float64],
     first_hour_s: int,
-    forecast_cache: dict[int, NDArray[np.float64]],
+    forecast_cache: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]],
     forecast_errors: list[float],
     forecast_levels: list[float],
     peaks: dict[int, float],
@@ -293,12 +307,22 @@ def _policy_power_kw(
         departure_utc=datetime.fromtimestamp(departure_s, tz=UTC),
     )
     hour_number = (now_s - first_hour_s) // HOUR_S
-    load_kw = _forecast_slots(
-        scenario, index, end, hour_number, hourly_load, forecast_cache, forecast_errors, forecast_levels
+    load_kw, peak_kw = _forecast_slots(
+        scenario,
+        index=index,
+        end=end,
+        hour_number=hour_number,
+        hourly_load=hourly_load,
+        cache=forecast_cache,
+        errors=forecast_errors,
+        levels=forecast_levels,
     )
     # The house power now is measured, not forecast.
     load_kw[0] = scenario.load_kw[index]
-    capacity = _capacity_inputs(scenario, index, peaks, day, month, hour_import)
+    peak_kw[0] = scenario.load_kw[index]
+    capacity = _capacity_inputs(
+        scenario, index=index, peaks=peaks, day=day, month=month, hour_import=hour_import
+    )
     inputs = PlanInputs(
         now_utc=datetime.fromtimestamp(now_s, tz=UTC),
         start_utc=datetime.fromtimestamp(now_s, tz=UTC),
@@ -308,6 +332,7 @@ def _policy_power_kw(
         charger=charger,
         slot_s=slot_s,
         house_load_kw=tuple(float(v) for v in load_kw),
+        house_peak_kw=tuple(float(v) for v in peak_kw),
         allow_v2h=scenario.allow_v2h,
         allow_export=scenario.allow_export,
         max_import_w=scenario.max_import_w,
@@ -339,35 +364,41 @@ def _policy_power_kw(
 
 def _forecast_slots(
     scenario: Scenario,
+    *,
     index: int,
     end: int,
     hour_number: int,
     hourly_load: NDArray[np.float64],
-    cache: dict[int, NDArray[np.float64]],
+    cache: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]],
     errors: list[float],
     levels: list[float],
-) -> NDArray[np.float64]:
-    """Return the load forecast (kW) per slot from `index` to `end`, from past hours only."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return the mean and high load forecasts (kW) per slot from `index` to `end`, from the past."""
     slots_per_hour = HOUR_S // scenario.slot_s
     if hour_number not in cache:
         history = hourly_load[max(0, hour_number - HISTORY_H) : hour_number]
         forecast = forecast_hourly_kw(history, 48)
         cache.clear()
-        cache[hour_number] = forecast
+        cache[hour_number] = (forecast, forecast_hourly_peak_kw(history, 48))
         actual = hourly_load[hour_number : hour_number + 24]
         if len(actual):
             errors.append(float(np.mean(np.abs(forecast[: len(actual)] - actual))))
             levels.append(float(np.mean(actual)))
-    forecast = cache[hour_number]
     offset = index % slots_per_hour
-    per_slot = np.repeat(forecast, slots_per_hour)[offset : offset + end - index]
-    if len(per_slot) < end - index:
-        per_slot = np.concatenate([per_slot, np.full(end - index - len(per_slot), per_slot[-1])])
-    return per_slot.copy()
+    result = []
+    for hourly in cache[hour_number]:
+        per_slot = np.repeat(hourly, slots_per_hour)[offset : offset + end - index]
+        if len(per_slot) < end - index:
+            per_slot = np.concatenate(
+                [per_slot, np.full(end - index - len(per_slot), per_slot[-1])]
+            )
+        result.append(per_slot.copy())
+    return result[0], result[1]
 
 
 def _capacity_inputs(
     scenario: Scenario,
+    *,
     index: int,
     peaks: dict[int, float],
     day: NDArray[np.int64],
@@ -379,9 +410,7 @@ def _capacity_inputs(
     table = scenario.capacity_for_month(month_key // 12, month_key % 12 + 1)
     today = int(day[index])
     month_start = date(month_key // 12, month_key % 12 + 1, 1).toordinal()
-    finished = tuple(
-        kwh for number, kwh in peaks.items() if month_start <= number < today
-    )
+    finished = tuple(kwh for number, kwh in peaks.items() if month_start <= number < today)
     return CapacityInputs(
         step_from_kw=table.step_from_kw,
         step_nok_per_month=table.step_nok_per_month,

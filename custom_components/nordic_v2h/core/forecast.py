@@ -57,7 +57,11 @@ def forecast_hourly_kw(
     blend = np.where(np.isfinite(blend), blend, fallback)
     if history_temp_c is not None and future_temp_c is not None:
         blend = blend + _temperature_correction(
-            history, np.asarray(history_temp_c, dtype=np.float64), np.asarray(future_temp_c), ahead, days
+            history,
+            np.asarray(history_temp_c, dtype=np.float64),
+            np.asarray(future_temp_c),
+            ahead,
+            days,
         )
     result: NDArray[np.float64] = np.maximum(blend, 0.0)
     return result
@@ -73,9 +77,13 @@ def _same_phase_mean(
     for back in range(1, count + 1):
         index = length - 1 + ahead - period_h * back
         # Hours further ahead than one period reuse the newest sample of their phase.
-        index = np.where(index >= length, index - period_h * ((index - length) // period_h + 1), index)
+        index = np.where(
+            index >= length, index - period_h * ((index - length) // period_h + 1), index
+        )
         valid = (index >= 0) & (index < length)
-        values = np.where(valid, history[np.clip(index, 0, max(length - 1, 0))] if length else 0.0, np.nan)
+        values = np.where(
+            valid, history[np.clip(index, 0, max(length - 1, 0))] if length else 0.0, np.nan
+        )
         finite = np.isfinite(values)
         sums += np.where(finite, values, 0.0)
         counts += finite
@@ -107,3 +115,42 @@ def _temperature_correction(
     delta = np.asarray(future_temp_c[: len(ahead)], dtype=np.float64) - reference
     correction: NDArray[np.float64] = np.where(np.isfinite(delta), slope * delta, 0.0)
     return correction
+
+
+# Quantile of recent same-hour samples that the peak forecast takes: high enough to
+# cover a heater or water tank that runs at slightly different times each night.
+PEAK_QUANTILE: Final = 0.8
+
+
+def forecast_hourly_peak_kw(
+    history_kw: NDArray[np.float64], horizon_h: int, *, days: int = DEFAULT_DAYS
+) -> NDArray[np.float64]:
+    """Return a high forecast (kW) of each of the next `horizon_h` hours, for capacity risk.
+
+    It takes the `PEAK_QUANTILE` of the same clock hour and its two neighbours over the
+    last `days` days, so loads that move by an hour from day to day still count.
+    """
+    if horizon_h <= 0:
+        return np.zeros(0)
+    history = np.asarray(history_kw, dtype=np.float64)
+    length = len(history)
+    if not np.isfinite(history).any():
+        return np.zeros(horizon_h)
+    ahead = np.arange(1, horizon_h + 1)
+    samples = []
+    for back in range(1, days + 1):
+        for shift in (-1, 0, 1):
+            index: NDArray[np.int64] = length - 1 + ahead + shift - HOURS_PER_DAY * back
+            index = np.where(
+                index >= length,
+                index - HOURS_PER_DAY * ((index - length) // HOURS_PER_DAY + 1),
+                index,
+            )
+            valid = (index >= 0) & (index < length)
+            samples.append(np.where(valid, history[np.clip(index, 0, length - 1)], np.nan))
+    stacked = np.vstack(samples)
+    counts = np.isfinite(stacked).sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        peak = np.nanquantile(np.where(counts > 0, stacked, 0.0), PEAK_QUANTILE, axis=0)
+    result: NDArray[np.float64] = np.maximum(np.nan_to_num(peak, nan=0.0), 0.0)
+    return result

@@ -41,6 +41,7 @@ class Horizon:
     import_price: NDArray[np.float64]
     export_price: NDArray[np.float64]
     load_kw: NDArray[np.float64]
+    peak_kw: NDArray[np.float64]
     charge_cap_kw: NDArray[np.float64]
     departure_index: int | None
 
@@ -80,6 +81,12 @@ def build_horizon(inputs: PlanInputs) -> Horizon:
         load_kw = np.nan_to_num(
             np.asarray(inputs.house_load_kw[first:], dtype=np.float64), nan=0.0
         ).clip(min=0.0)
+    peak_kw = load_kw
+    if inputs.house_peak_kw is not None:
+        peak_kw = np.maximum(
+            np.nan_to_num(np.asarray(inputs.house_peak_kw[first:], dtype=np.float64), nan=0.0),
+            load_kw,
+        )
     charge_cap_kw = np.full(len(starts), inputs.charger.max_charge_w / 1000.0)
     if inputs.max_import_w is not None:
         charge_cap_kw = np.minimum(charge_cap_kw, inputs.max_import_w / 1000.0 - load_kw)
@@ -93,6 +100,7 @@ def build_horizon(inputs: PlanInputs) -> Horizon:
         import_price=np.nan_to_num(import_price, nan=float(np.nanmax(import_price, initial=0.0))),
         export_price=np.nan_to_num(export_price, nan=0.0),
         load_kw=load_kw,
+        peak_kw=peak_kw,
         charge_cap_kw=np.maximum(charge_cap_kw, 0.0),
         departure_index=departure_index,
     )
@@ -112,10 +120,30 @@ def simulate_energy_kwh(
     return stored
 
 
+def _other_days_kwh(capacity: CapacityInputs, pad_kwh: float) -> list[float]:
+    """Return the finished days' peaks, padded to three days with a likely future peak.
+
+    Early in a month the three-day mean is not yet set: later days will peak too, at
+    least at what the house alone draws, so they are counted at the forecast house peak.
+    """
+    peaks = list(capacity.month_daily_peaks_kwh)
+    return peaks + [pad_kwh] * max(3 - len(peaks), 0)
+
+
+def free_level_kwh(capacity: CapacityInputs, pad_kwh: float) -> float:
+    """Return today's peak that changes nothing: the higher of today's so far and the third peak."""
+    others = sorted(_other_days_kwh(capacity, pad_kwh), reverse=True)
+    return max(capacity.today_peak_kwh, others[2])
+
+
 def _hourly_peaks_cost(
-    capacity: CapacityInputs, now_utc: datetime, hour_epoch_s: list[int], hour_kwh: list[float]
+    capacity: CapacityInputs,
+    now_utc: datetime,
+    hour_epoch_s: list[int],
+    hour_kwh: list[float],
+    pad_kwh: float,
 ) -> float:
-    """Return how much the month's capacity step rises if these future hours happen."""
+    """Return the expected rise of the month's capacity cost if these future hours happen."""
     now_local = now_utc.astimezone(OSLO)
     today = now_local.date()
     day_peaks: dict[object, float] = {today: capacity.today_peak_kwh}
@@ -126,15 +154,17 @@ def _hourly_peaks_cost(
             continue
         day = local.date()
         day_peaks[day] = max(day_peaks.get(day, 0.0), kwh)
-    before = [*capacity.month_daily_peaks_kwh, capacity.today_peak_kwh]
-    after = [*capacity.month_daily_peaks_kwh, *day_peaks.values()]
-    return capacity.step_cost_nok(_top3_mean(after)) - capacity.step_cost_nok(_top3_mean(before))
+    others = _other_days_kwh(capacity, pad_kwh)
+    before = [*others, capacity.today_peak_kwh]
+    after = [*others, *day_peaks.values()]
+    return capacity.smooth_cost_nok(_top3_mean(after)) - capacity.smooth_cost_nok(
+        _top3_mean(before)
+    )
 
 
 def _top3_mean(peaks: list[float]) -> float:
-    """Return the mean of the three highest daily peaks (of all there are, if fewer)."""
-    top = sorted(peaks, reverse=True)[:3]
-    return sum(top) / len(top) if top else 0.0
+    """Return the three-day measure: the sum of the three highest daily peaks over three."""
+    return sum(sorted(peaks, reverse=True)[:3]) / 3.0
 
 
 def hourly_import_kwh(
@@ -169,8 +199,12 @@ def plan_cost_nok(inputs: PlanInputs, horizon: Horizon, power_kw: NDArray[np.flo
         cost -= float(export_kwh @ horizon.export_price)
     cost += inputs.wear_nok_per_kwh * discharged_kwh
     if inputs.capacity is not None:
-        hour_s, hour_kwh = hourly_import_kwh(inputs, horizon, import_kwh)
-        cost += _hourly_peaks_cost(inputs.capacity, inputs.now_utc, hour_s, hour_kwh)
+        # Peaks are priced on the high load forecast: a peak missed costs a whole month.
+        peak_net = horizon.peak_kw * horizon.duration_h + power_kw * horizon.present_h
+        hour_s, hour_kwh = hourly_import_kwh(inputs, horizon, np.maximum(peak_net, 0.0))
+        cost += _hourly_peaks_cost(
+            inputs.capacity, inputs.now_utc, hour_s, hour_kwh, _pad_kwh(horizon)
+        )
     return cost
 
 
@@ -412,25 +446,24 @@ class _Problem:
 def _candidate_thresholds(inputs: PlanInputs, horizon: Horizon) -> list[float]:
     """Return the hourly import levels (kW) worth trying as the plan's capacity threshold.
 
-    The cheapest level is the third-highest daily peak so far (it raises nothing); the
-    others sit just below each higher step edge, where the next step would start to cost.
+    The first is the level that raises nothing (the third-highest daily peak); the others
+    allow a little more, or sit just below a higher step edge; the last is no threshold.
     """
     capacity = inputs.capacity
     if capacity is None:
         return [np.inf]
-    peaks = sorted([*capacity.month_daily_peaks_kwh, capacity.today_peak_kwh], reverse=True)
-    top = [*peaks, 0.0, 0.0, 0.0][:3]
-    levels = {round(top[2], 3)}
+    pad = _pad_kwh(horizon)
+    free = free_level_kwh(capacity, pad)
+    top = sorted(_other_days_kwh(capacity, pad), reverse=True)
+    levels = {round(free, 3), round(free + 1.0, 3), round(free + 2.5, 3)}
     for edge in capacity.step_from_kw:
         # The third peak that puts the mean just under this edge, given the two above it.
         level = 3.0 * edge - top[0] - top[1] - 0.01
-        if level > top[2]:
-            levels.add(round(min(level, edge * 3.0), 3))
-    house_peak = float(np.max(horizon.load_kw, initial=0.0))
-    chosen = sorted(level for level in levels if level >= 0.0)
+        if level > free:
+            levels.add(round(level, 3))
     # Beyond the house's own peak plus a full charge no threshold changes the plan.
-    ceiling = house_peak + inputs.charger.max_charge_w / 1000.0
-    below = [level for level in chosen if level < ceiling]
+    ceiling = pad + inputs.charger.max_charge_w / 1000.0
+    below = sorted(level for level in levels if level < ceiling)
     return [*below[:5], np.inf]
 
 
@@ -472,6 +505,7 @@ def _build_problem(
     end = horizon.departure_index if horizon.departure_index is not None else len(horizon) - 1
     n = end + 1
     load = horizon.load_kw[:n, None]
+    peak = horizon.peak_kw[:n, None]
     dur = horizon.duration_h[:n, None]
     present = horizon.present_h[:n, None]
     cap = horizon.charge_cap_kw[:n, None]
@@ -483,7 +517,7 @@ def _build_problem(
     charge = np.where(cap >= min_kw, min_kw + (cap - min_kw) * steps, 0.0)
     fixed = [np.zeros((n, 1)), charge]
     # Candidate actions (n, c): charge up to the threshold, discharge down to it.
-    to_threshold = np.where(np.isfinite(thr), thr - load, 0.0)
+    to_threshold = np.where(np.isfinite(thr), thr - peak, 0.0)
     fill = np.where((to_threshold >= min_kw) & (to_threshold <= cap), to_threshold, 0.0)
     per_candidate = [fill]
     may_discharge = inputs.allow_v2h and not assumed and max_dis >= min_kw and max_dis > 0
@@ -495,7 +529,7 @@ def _build_problem(
         fixed += [cover, at_min]
         if inputs.allow_export:
             fixed.append(np.broadcast_to(-(min_kw + max_dis) / 2.0, load.shape))
-        shave = load - np.where(np.isfinite(thr), thr, np.inf)
+        shave = peak - np.where(np.isfinite(thr), thr, np.inf)
         shave_ok = (shave >= min_kw) & (shave <= dis_room)
         per_candidate.append(np.where(shave_ok, -shave, 0.0))
     candidates = len(thresholds)
@@ -528,7 +562,8 @@ def _build_problem(
         budget = thr - inputs.capacity.current_hour_import_kwh
         limit_kwh[first_hour] = np.maximum(budget, 0.0) * dur[first_hour] / max(left_h, 1e-9)
     penalty = max(5.0, 3.0 * float(np.max(horizon.import_price[:n], initial=0.0)))
-    stage = stage + penalty * np.maximum(imported - limit_kwh[:, :, None], 0.0)
+    peak_import = np.maximum(peak[:, :, None] * dur[:, :, None] + power * present3, 0.0)
+    stage = stage + penalty * np.maximum(peak_import - limit_kwh[:, :, None], 0.0)
     min_kwh = vehicle.min_soc_pct / 100.0 * vehicle.battery_kwh
     max_kwh = vehicle.max_soc_pct / 100.0 * vehicle.battery_kwh
     low = min(min_kwh, start_kwh)
@@ -663,7 +698,8 @@ def plan(inputs: PlanInputs) -> Plan:
             None,
         )
     )
-    _, _, best_kw, threshold_kw = min(options, key=lambda option: (option[0], option[1]))
+    _, _, best_kw, _ = min(options, key=lambda option: (option[0], option[1]))
+    threshold_kw = guard_threshold_kw(inputs, horizon, best_kw)
     energy = simulate_energy_kwh(inputs, horizon, best_kw, start_kwh)
     shortfall = 0.0
     if horizon.departure_index is not None:
@@ -686,6 +722,35 @@ def plan(inputs: PlanInputs) -> Plan:
         shortfall_kwh=shortfall,
         threshold_kw=threshold_kw,
     )
+
+
+def _pad_kwh(horizon: Horizon) -> float:
+    """Return the house's own forecast peak, the floor for the peaks of days to come."""
+    return float(np.max(horizon.peak_kw, initial=0.0))
+
+
+def guard_threshold_kw(
+    inputs: PlanInputs, horizon: Horizon, power_kw: NDArray[np.float64]
+) -> float | None:
+    """Return the hourly import (kWh/h) the rule layer should hold the running hour under.
+
+    It is the plan's own highest hour today, or the level that changes nothing (the
+    third-highest daily peak) if that is higher: the plan accepted that peak, and the
+    rules keep what the forecast missed from pushing beyond it.
+    """
+    capacity = inputs.capacity
+    if capacity is None:
+        return None
+    import_kwh, _ = grid_flows_kwh(horizon, power_kw)
+    hour_s, hour_kwh = hourly_import_kwh(inputs, horizon, import_kwh)
+    today = inputs.now_utc.astimezone(OSLO).date()
+    planned_today = [
+        kwh
+        for epoch_s, kwh in zip(hour_s, hour_kwh, strict=True)
+        if datetime.fromtimestamp(epoch_s, tz=UTC).astimezone(OSLO).date() == today
+    ]
+    level = max([free_level_kwh(capacity, _pad_kwh(horizon)), *planned_today])
+    return round(level, 3)
 
 
 def _total_cost(

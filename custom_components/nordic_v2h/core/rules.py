@@ -12,6 +12,7 @@ toggled for pennies.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 
 from .timeseries import HOUR_S
 from .types import ChargerLimits, Decision, Plan, ReasonKey, VehicleState
@@ -22,6 +23,8 @@ DEFAULT_HYSTERESIS_W = 300.0
 # The hour guard acts only when the projected excess is at least this much energy
 # (kWh): below it the capacity measure moves by less than 0.05 kW.
 DEFAULT_MIN_EXCESS_KWH = 0.05
+# Time kept in reserve before departure when the hour guard wants to charge less (h).
+GUARD_MARGIN_H = 0.5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,7 +130,32 @@ def _hour_guard(inputs: RuleInputs, power_w: float, reason: ReasonKey) -> tuple[
     lowered_w = power_w - excess_kwh / left_h * 1000.0
     if not inputs.allow_export:
         lowered_w = max(lowered_w, -inputs.house_power_w)
-    return min(lowered_w, power_w), ReasonKey.HOUR_IMPORT_GUARD
+    # The departure target comes before the capacity step: never cut below what it needs.
+    lowered_w = max(lowered_w, min(_departure_floor_w(inputs), power_w))
+    if lowered_w >= power_w:
+        return power_w, reason
+    return lowered_w, ReasonKey.HOUR_IMPORT_GUARD
+
+
+def _departure_floor_w(inputs: RuleInputs) -> float:
+    """Return the charging power needed now so the target is still reachable at departure."""
+    vehicle, charger = inputs.vehicle, inputs.charger
+    if vehicle.departure_utc is None:
+        return -math.inf
+    if vehicle.soc_pct is None:
+        return charger.max_charge_w
+    needed_kwh = (vehicle.target_soc_pct - vehicle.soc_pct) / 100.0 * vehicle.battery_kwh
+    left_h = (vehicle.departure_utc.timestamp() - inputs.now_utc_s) / HOUR_S
+    # Keep one slot of margin: the charger ramps and the plan's slots are whole quarters.
+    later_kwh = (
+        max(left_h - GUARD_MARGIN_H, 0.0)
+        * charger.max_charge_w
+        / 1000.0
+        * charger.charge_efficiency
+    )
+    if needed_kwh <= later_kwh:
+        return -math.inf
+    return charger.max_charge_w
 
 
 def _safe(inputs: RuleInputs, power_w: float, reason: ReasonKey) -> tuple[float, ReasonKey, bool]:

@@ -127,6 +127,21 @@ class CapacityInputs:
                 cost = step_nok
         return cost
 
+    def smooth_cost_nok(self, level_kw: float) -> float:
+        """Return the step cost spread linearly over each step's width (an expected cost).
+
+        Before the month ends nobody knows which step it lands in; raising the three-peak
+        mean by 1 kW costs, on average, the next step's price rise over its width. The
+        steps above the last edge stay flat.
+        """
+        edges = self.step_from_kw
+        costs = self.step_nok_per_month
+        for index in range(len(edges) - 1):
+            if level_kw < edges[index + 1]:
+                share = max(level_kw - edges[index], 0.0) / (edges[index + 1] - edges[index])
+                return costs[index] + share * (costs[index + 1] - costs[index])
+        return costs[-1]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlanInputs:
@@ -145,6 +160,7 @@ class PlanInputs:
     charger: ChargerLimits
     slot_s: int = QUARTER_S
     house_load_kw: tuple[float, ...] | None = None
+    house_peak_kw: tuple[float, ...] | None = None
     allow_v2h: bool = True
     allow_export: bool = False
     max_import_w: float | None = None
@@ -163,6 +179,10 @@ class PlanInputs:
             self.import_price_nok_per_kwh
         ):
             raise ValueError("house load forecast must have one value per price slot")
+        if self.house_peak_kw is not None and len(self.house_peak_kw) != len(
+            self.import_price_nok_per_kwh
+        ):
+            raise ValueError("house peak forecast must have one value per price slot")
 
     @property
     def end_utc(self) -> datetime:
