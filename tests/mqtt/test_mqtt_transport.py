@@ -274,7 +274,7 @@ async def test_bad_payload_is_dropped_and_logged_once(
         ChargerStatus.CHARGING,
     )
     field = fault_key.split(".", 1)[1]
-    assert _warnings_about(caplog, f"invalid {field}") == 1
+    assert _warnings_about(caplog, f" in {field}: ") == 1
     assert device.on(SETPOINT) == []
     assert device.on(CONTROL) == []
 

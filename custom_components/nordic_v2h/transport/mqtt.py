@@ -29,6 +29,7 @@ from . import (
     ChargerIdentity,
     ChargerState,
     ChargerStatus,
+    ChargerTransport,
     SetpointRejectedError,
     TransportConnectionError,
     TransportTimeoutError,
@@ -304,11 +305,11 @@ class MqttChargerTransport:
             return
         self._fault_logged.add(key)
         LOGGER.warning(
-            "Charger %s sent an invalid %s (%s): %s; such payloads are ignored, check the "
-            "device or the MQTT charger settings (logged once)",
+            "Charger %s: ignored a payload with %s in %s: %s; check the device or its MQTT "
+            "charger settings (logged once, repeats at debug level)",
             self._config.device_id,
-            name,
             kind.replace("_", " "),
+            name,
             detail,
         )
 
@@ -466,6 +467,13 @@ class MqttChargerTransport:
             self._fault("unmapped_value", _STATUS, repr(raw))
             return True, ChargerStatus.UNKNOWN
         return True, status
+
+
+if TYPE_CHECKING:
+
+    def _conforms(transport: MqttChargerTransport) -> ChargerTransport:
+        """Let mypy prove that the class implements the ChargerTransport protocol."""
+        return transport
 
 
 def _broker_connected(hass: HomeAssistant) -> bool:
