@@ -8,6 +8,7 @@ return one Europe/Oslo day as quarters in currency/kWh excl. VAT.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 import re
 from typing import TYPE_CHECKING, Final
 
@@ -106,7 +107,11 @@ def intervals_from_raw(raw: object, unit: SensorPriceUnit, what: str) -> list[Pr
     for number, row in enumerate(raw):
         if not isinstance(row, dict):
             raise PriceResponseError(f"{what}[{number}]: expected an object")
-        value = as_price(field(row, "value", f"{what}[{number}]"), f"{what}[{number}]")
+        raw_value = field(row, "value", f"{what}[{number}]")
+        # The community sensor marks an hour it has no price for with infinity.
+        if isinstance(raw_value, float) and math.isinf(raw_value):
+            raw_value = None
+        value = as_price(raw_value, f"{what}[{number}]")
         intervals.append(
             PriceInterval(
                 as_utc_datetime(
