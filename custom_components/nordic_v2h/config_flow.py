@@ -23,7 +23,6 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
     TextSelector,
 )
-import voluptuous as vol
 
 from .const import (
     AREAS,
@@ -52,6 +51,7 @@ from .const import (
 from .helpers import create_modbus_transport
 from .settings import ControlSettings
 from .transport import ChargerIdentity, TransportConnectionError, TransportError
+from .validation import vol
 
 if TYPE_CHECKING:
     from .data import NordicV2HConfigEntry

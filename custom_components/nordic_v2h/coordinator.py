@@ -29,13 +29,13 @@ if TYPE_CHECKING:
     from .data import NordicV2HConfigEntry
 
 
-def _coordinator_exception_handler[_CoordinatorT: DataUpdateCoordinator[Any], **_P, _R](
-    func: Callable[Concatenate[_CoordinatorT, _P], Coroutine[Any, Any, _R]],
-) -> Callable[Concatenate[_CoordinatorT, _P], Coroutine[Any, Any, _R]]:
+def _coordinator_exception_handler[CoordinatorT: DataUpdateCoordinator[Any], **P, R](
+    func: Callable[Concatenate[CoordinatorT, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[CoordinatorT, P], Coroutine[Any, Any, R]]:
     """Map charger and price errors to translated `UpdateFailed` errors, in one place."""
 
     @wraps(func)
-    async def handler(self: _CoordinatorT, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    async def handler(self: CoordinatorT, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await func(self, *args, **kwargs)
         except TransportTimeoutError as error:

@@ -65,13 +65,13 @@ class _CoreNordpoolSource:
         ) else self._hass.config_entries.async_entries("nordpool")
         if not entries:
             raise NoCoreNordpoolEntryError("the Nord Pool integration is not set up in Home Assistant")
-        source = NordpoolActionPriceSource(self._hass, entries[0].entry_id, self._area, cast(Any, self._currency))
+        source = NordpoolActionPriceSource(self._hass, entries[0].entry_id, self._area, cast("Any", self._currency))
         return await source.async_fetch_day(day)
 
 
 def create_price_source(hass: HomeAssistant, data: Mapping[str, Any]) -> PriceSource:
     """Return the price source a config entry's data describes."""
-    currency = cast(Any, data[CONF_CURRENCY])
+    currency = cast("Any", data[CONF_CURRENCY])
     match PriceSourceKind(data.get(CONF_PRICE_SOURCE, PriceSourceKind.NORDPOOL)):
         case PriceSourceKind.COMMUNITY_ENTITY:
             return NordpoolSensorPriceSource(
@@ -85,13 +85,13 @@ def create_price_source(hass: HomeAssistant, data: Mapping[str, Any]) -> PriceSo
     return NordPoolPriceSource(async_get_clientsession(hass), data[CONF_AREA], currency)
 
 
-def action_exception_handler[_EntityT: NordicV2HEntity[Any], **_P](
-    func: Callable[Concatenate[_EntityT, _P], Coroutine[Any, Any, Any]],
-) -> Callable[Concatenate[_EntityT, _P], Coroutine[Any, Any, None]]:
+def action_exception_handler[EntityT: NordicV2HEntity[Any], **P](
+    func: Callable[Concatenate[EntityT, P], Coroutine[Any, Any, Any]],
+) -> Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]]:
     """Turn charger errors in entity actions into translated Home Assistant errors."""
 
     @wraps(func)
-    async def handler(self: _EntityT, *args: _P.args, **kwargs: _P.kwargs) -> None:
+    async def handler(self: EntityT, /, *args: P.args, **kwargs: P.kwargs) -> None:
         try:
             await func(self, *args, **kwargs)
         except TransportError as error:

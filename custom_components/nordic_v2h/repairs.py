@@ -16,11 +16,11 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from .const import DOMAIN, LOGGER
 from .controller import Reason
 from .core.timeseries import OSLO
+from .validation import vol
 
 if TYPE_CHECKING:
     from homeassistant import data_entry_flow

@@ -16,11 +16,11 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from .const import DOMAIN, MAX_BOOST_DURATION_MIN, OperatingMode
 from .core.timeseries import OSLO
 from .settings import WEEKDAYS, ControlSettings
+from .validation import vol
 
 if TYPE_CHECKING:
     from .controller import ControlStatus

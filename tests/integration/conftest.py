@@ -50,8 +50,13 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[QuasarSimulator]:
-    """A Quasar with a car plugged in at 50 %, on an ephemeral loopback port, time moved by tests."""
+    """A Quasar with a paused car at 50 %, on an ephemeral loopback port, time moved by tests.
+
+    Autostart is off, as a previous remote controller leaves it, so the car waits and the
+    charger reads its state of charge as 0 (unknown) until something starts a session.
+    """
     sim = QuasarSimulator(manual_time=True, serial=SERIAL)
+    sim.device.autostart = 0
     sim.plug_in(soc_pct=50.0)
     await sim.start()
     yield sim

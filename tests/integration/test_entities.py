@@ -41,6 +41,18 @@ async def test_initial_states(
     assert hass.states.get(entity_id_for(hass, platform, key)).state == expected
 
 
+async def test_car_charging_on_its_own_shows_its_soc(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """A car that the charger starts by itself (autostart) shows as charging with a known SoC."""
+    simulator.unplug()
+    simulator.device.autostart = 1
+    simulator.plug_in(soc_pct=62.0)
+    await advance(hass, simulator, 10)
+    assert hass.states.get(entity_id_for(hass, "sensor", "charger_state")).state == "charging"
+    assert float(hass.states.get(entity_id_for(hass, "sensor", "soc")).state) == pytest.approx(62.0, abs=1.0)
+
+
 async def test_spot_price_now_comes_from_the_price_source(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
