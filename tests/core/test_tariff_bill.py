@@ -263,3 +263,16 @@ def test_bill_for_weighted_year_company_fails_clearly() -> None:
     model = CostModel(settings_from_presets("Fjellnett", load_presets()))
     with pytest.raises(UnsupportedCapacityMethodError):
         model.bill(_month(2026, 7, 1.0), _month(2026, 7, 0.0), _month(2026, 7, 1.0))
+
+
+def test_import_not_covering_whole_hours_is_refused() -> None:
+    start = local_month_start_utc(2026, 7)
+    imports = SlotSeries.from_array(start, 900, np.ones(2977))  # one quarter more than July
+    with pytest.raises(TariffError, match=r"whole clock hours|not the start of a local month"):
+        _model().bill(imports, _zeros(imports), _const(imports, 1.0))
+
+
+def test_empty_bill_is_refused() -> None:
+    empty = SlotSeries(local_month_start_utc(2026, 7), 3600, ())
+    with pytest.raises(TariffError, match="nothing to bill"):
+        _model().bill(empty, empty, empty)

@@ -267,3 +267,16 @@ def test_capacity_cost_curve_early_in_the_month() -> None:
 )
 def test_capacity_thresholds(company: str, expected: tuple[float, ...]) -> None:
     assert _model(company, main_fuse_a=63.0).capacity_thresholds_kw(JULY) == expected
+
+
+def test_capacity_cost_curve_monthly_max() -> None:
+    model = _model("Sør Aurdal Energi Nett")
+    curve = model.capacity_cost_curve_nok(
+        {date(2026, 7, 1): 4.0}, date(2026, 7, 2), np.array([3.0, 6.0])
+    )
+    assert curve[0] == pytest.approx(562.5)  # 4 kW stays in 0-5 kW
+    assert curve[1] == pytest.approx(650.0)  # 6 kW is in 5-8 kW
+
+
+def test_empty_import_has_no_peaks() -> None:
+    assert _custom().daily_peaks_kw(SlotSeries(local_month_start_utc(2026, 7), 3600, ())) == {}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 from datetime import date, datetime
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from custom_components.nordic_v2h.core.tariff import (
     Contract,
     CostModel,
     CostSettings,
+    RateNotFoundError,
     TariffValidationError,
     TaxZone,
     cost_settings_from_dict,
@@ -21,7 +23,11 @@ from custom_components.nordic_v2h.core.tariff import (
     national_rules_from_dict,
     settings_from_presets,
 )
-from custom_components.nordic_v2h.core.timeseries import OSLO
+from custom_components.nordic_v2h.core.tariff_presets import presets_from_document
+from custom_components.nordic_v2h.core.timeseries import OSLO, SlotSeries
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 USER_TARIFF: dict[str, Any] = {
     "company": "Min Nett",
@@ -555,3 +561,31 @@ def test_rate_coverage_gaps(
         datetime(end.year, end.month, end.day, tzinfo=OSLO),
     )
     assert gaps == expected
+
+
+def test_norgespris_without_any_period_fails_clearly() -> None:
+    data = {**NATIONAL, "norgespris_periods": []}
+    settings = cost_settings_from_dict(
+        {"company": "BKK", "contract": "norgespris", "national_rules": data}
+    )
+    with pytest.raises(RateNotFoundError, match="no Norgespris price is defined"):
+        CostModel(settings).import_price_nok_per_kwh(
+            SlotSeries.from_array(datetime(2026, 1, 1, tzinfo=OSLO), 3600, [1.0])
+        )
+
+
+def test_a_bad_preset_document_names_the_entry() -> None:
+    document = {"national": NATIONAL, "tariffs": [USER_TARIFF, _with("company", _DELETE)]}
+    with pytest.raises(TariffValidationError, match=r"tariffs\[1\]: company: missing"):
+        presets_from_document(document)
+
+
+def test_presets_can_be_loaded_from_another_file(tmp_path: Path) -> None:
+    path = tmp_path / "presets.json"
+    path.write_text(
+        json.dumps({"national": NATIONAL, "tariffs": [USER_TARIFF], "attribution": "mine"}),
+        encoding="utf-8",
+    )
+    presets = load_presets(path)
+    assert presets.companies() == ["Min Nett"]
+    assert presets.attribution == "mine"
