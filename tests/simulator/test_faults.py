@@ -173,3 +173,18 @@ async def test_restart_keeps_the_port_and_drops_clients(socket_enabled: None) ->
     finally:
         client.close()
         await simulator.stop()
+
+
+async def test_drop_on_request_closes_without_answering(
+    raw: RawClient, simulator: QuasarSimulator
+) -> None:
+    """A request arriving while drop_on_request is set closes the socket unanswered."""
+    served = simulator.requests_served
+    simulator.faults.drop_on_request = True
+    with pytest.raises(ModbusException):
+        await raw.read(0x219, 1)
+    assert simulator.requests_served == served
+    simulator.faults.drop_on_request = False
+    assert await raw.client.connect()
+    assert await raw.read(0x219, 1) == [0]
+    assert simulator.requests_served == served + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from custom_components.nordic_v2h.transport import ChargerStatus, SetpointMode
@@ -215,15 +216,14 @@ def _read_blocks(value: Any, path: str) -> tuple[ReadBlock, ...]:
         raise ProfileError(f"{path}: expected a list, got {type(value).__name__}")
     blocks = []
     for index, item in enumerate(value):
-        spec = string_from_data(item, f"{path}[{index}]")
-        blocks.append(
-            _wrap(
-                f"{path}[{index}]",
-                lambda spec=spec: ReadBlock(  # type: ignore[misc]
-                    address=spec.address, count=spec.count, table=spec.table
-                ),
-            )
-        )
+        where = f"{path}[{index}]"
+        data = _mapping(item, where, _STRING_KEYS)
+        if "address" not in data or "count" not in data:
+            raise ProfileError(f"{where}: address and count are required")
+        address = _int(data["address"], f"{where}.address")
+        count = _int(data["count"], f"{where}.count")
+        table = _enum(RegisterTable, data.get("table", "holding"), f"{where}.table")
+        blocks.append(_wrap(where, partial(ReadBlock, address=address, count=count, table=table)))
     return tuple(blocks)
 
 

@@ -42,7 +42,7 @@ from . import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Awaitable, Callable, Iterable
 
 LOGGER = logging.getLogger(__package__)
 
@@ -237,6 +237,27 @@ class ModbusChargerTransport:
                 await self._apply_power(self._last_setpoint_w)
         self._restore_pending = False
 
+    async def _locked[T](self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run an operation under the lock on a live connection.
+
+        A connection that sat idle may have been closed by the charger without us noticing;
+        when such a reused connection fails, the operation is retried once on a fresh one.
+        Timeouts are never retried: a hung charger would only hang again.
+        """
+        async with self._lock:
+            reused = self.connected
+            await self._ensure_connected()
+            try:
+                return await operation()
+            except TransportTimeoutError:
+                raise
+            except TransportConnectionError as err:
+                if not reused:
+                    raise
+                LOGGER.debug("Stale connection (%s); retrying once", err)
+            await self._ensure_connected()
+            return await operation()
+
     # ---- one request ------------------------------------------------------------------
 
     async def _request(self, what: str, call: Callable[[AsyncModbusTcpClient], Any]) -> Any:
@@ -356,9 +377,9 @@ class ModbusChargerTransport:
             )
             if s is not None
         ]
-        async with self._lock:
-            await self._ensure_connected()
-            words = await self._fetch(specs, profile.identity_blocks + profile.read_blocks)
+        words = await self._locked(
+            lambda: self._fetch(specs, profile.identity_blocks + profile.read_blocks)
+        )
         try:
             serial = _text(profile.serial, words)
             firmware = _text(profile.firmware, words)
@@ -410,9 +431,7 @@ class ModbusChargerTransport:
             )
             if s is not None
         ]
-        async with self._lock:
-            await self._ensure_connected()
-            words = await self._fetch(specs, profile.read_blocks)
+        words = await self._locked(lambda: self._fetch(specs, profile.read_blocks))
         try:
             return self._decode_state(words, setpoint_spec)
         except RegisterValueError as err:
@@ -492,10 +511,12 @@ class ModbusChargerTransport:
 
     async def take_control(self) -> None:
         """Take remote control, disable autostart, select the setpoint mode, arm the watchdog."""
-        async with self._lock:
-            await self._ensure_connected()
+
+        async def take() -> None:
             await self._apply_control()
             self._control_taken = True
+
+        await self._locked(take)
 
     async def _apply_control(self) -> None:
         """Write the control sequence (the caller holds the lock)."""
@@ -542,18 +563,21 @@ class ModbusChargerTransport:
 
     async def set_power(self, power_w: int) -> None:
         """Command a signed AC power (+ into the car); 0 stops. Refusals raise SetpointRejectedError."""
-        async with self._lock:
-            await self._ensure_connected()
+        previous = self._last_setpoint_w
+
+        async def command() -> None:
             if not self._control_taken:
                 await self._apply_control()
                 self._control_taken = True
-            previous = self._last_setpoint_w
+            # Remember the intent first: if the connection drops now, it is re-sent later.
             self._last_setpoint_w = power_w
-            try:
-                await self._apply_power(power_w)
-            except SetpointRejectedError:
-                self._last_setpoint_w = previous
-                raise
+            await self._apply_power(power_w)
+
+        try:
+            await self._locked(command)
+        except SetpointRejectedError:
+            self._last_setpoint_w = previous
+            raise
 
     def _device_setpoint(self, power_w: int) -> float:
         """Return the setpoint in the device's mode and sign."""
@@ -592,40 +616,41 @@ class ModbusChargerTransport:
         profile = self.profile
         self._control_taken = False
         self._last_setpoint_w = None
-        async with self._lock:
-            await self._ensure_connected()
+
+        async def release() -> None:
             await self._apply_power(0)
             if profile.control is not None:
                 await self._write(
                     profile.control.register, profile.control.off_value, "hand back control"
                 )
+
+        await self._locked(release)
         LOGGER.debug("Released control of %s:%d", self.host, self.port)
 
     async def heartbeat(self) -> None:
         """Feed the watchdog with a read; take control back if the charger lost it (reboot)."""
-        profile = self.profile
         if not self._control_taken:
             return
-        async with self._lock:
-            await self._ensure_connected()
-            if profile.control is None:
-                spec = profile.state or profile.setpoint_register(self._mode)
-                await self._read(spec.address, spec.word_count, spec.table)
-                return
-            words = await self._read(
-                profile.control.register.address,
-                profile.control.register.word_count,
-                profile.control.register.table,
-            )
-            try:
-                value = int(profile.control.register.decode(words))
-            except RegisterValueError as err:
-                raise TransportProtocolError(f"control register: {err}") from err
-            if value != profile.control.on_value:
-                LOGGER.warning("The charger left remote control; taking it back")
-                await self._apply_control()
-                if self._last_setpoint_w is not None:
-                    await self._apply_power(self._last_setpoint_w)
+        await self._locked(self._feed_watchdog)
+
+    async def _feed_watchdog(self) -> None:
+        """Read the control register; re-assert control and setpoint if it was lost."""
+        profile = self.profile
+        if profile.control is None:
+            spec = profile.state or profile.setpoint_register(self._mode)
+            await self._read(spec.address, spec.word_count, spec.table)
+            return
+        register = profile.control.register
+        words = await self._read(register.address, register.word_count, register.table)
+        try:
+            value = int(register.decode(words))
+        except RegisterValueError as err:
+            raise TransportProtocolError(f"control register: {err}") from err
+        if value != profile.control.on_value:
+            LOGGER.warning("The charger left remote control; taking it back")
+            await self._apply_control()
+            if self._last_setpoint_w is not None:
+                await self._apply_power(self._last_setpoint_w)
 
 
 def _is_open(client: AsyncModbusTcpClient) -> bool:
