@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import ServiceCall, SupportsResponse
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
 import pytest
 
 from custom_components.nordic_v2h.core.timeseries import HOUR_S, OSLO, QUARTER_S
@@ -441,7 +442,35 @@ async def test_sensor_source_rejects_bad_settings(hass: HomeAssistant) -> None:
         NordpoolSensorPriceSource(hass, SENSOR, "NOK", vat_included=True, unit="EUR/kWh")
 
 
-def register_core_action(hass: HomeAssistant, answer: Any) -> list[dict[str, Any]]:
+# The schema library of the Home Assistant under test: probatio on newer versions.
+try:
+    import probatio as schema_lib
+except ImportError:
+    import voluptuous as schema_lib
+
+AREAS = ["FI", "NO1", "NO2", "NO3", "NO4", "NO5", "SE1", "SE2", "SE3", "SE4"]
+
+
+def core_schema(areas: list[str]) -> Any:
+    """Return a schema as strict as the core action's oldest one (2025.4) for these fields."""
+    return schema_lib.Schema(
+        {
+            schema_lib.Required("config_entry"): cv.string,
+            schema_lib.Required("date"): cv.date,
+            # 2025.4 checks a single area against the list before making it a list.
+            schema_lib.Optional("areas"): schema_lib.All(
+                schema_lib.In(areas), cv.ensure_list, [str]
+            ),
+            schema_lib.Optional("currency"): schema_lib.All(
+                cv.string, schema_lib.In(["DKK", "EUR", "NOK", "PLN", "SEK"])
+            ),
+        }
+    )
+
+
+def register_core_action(
+    hass: HomeAssistant, answer: Any, areas: list[str] = AREAS
+) -> list[dict[str, Any]]:
     """Register nordpool.get_prices_for_date answering with `answer(call)`; return the calls seen."""
     calls: list[dict[str, Any]] = []
 
@@ -450,13 +479,17 @@ def register_core_action(hass: HomeAssistant, answer: Any) -> list[dict[str, Any
         return answer(call)
 
     hass.services.async_register(
-        "nordpool", "get_prices_for_date", handler, supports_response=SupportsResponse.ONLY
+        "nordpool",
+        "get_prices_for_date",
+        handler,
+        schema=core_schema(areas),
+        supports_response=SupportsResponse.ONLY,
     )
     return calls
 
 
 async def test_core_action_source_in_home_assistant(hass: HomeAssistant) -> None:
-    days = {"2025-10-26": core_response(AUTUMN_DAY, "NO1")}
+    days = {date(2025, 10, 26): core_response(AUTUMN_DAY, "NO1")}
     calls = register_core_action(hass, lambda call: days.get(call.data["date"], {"NO1": []}))
     source = NordpoolActionPriceSource(hass, "core_entry_id", "NO1", "EUR")
 
@@ -471,8 +504,8 @@ async def test_core_action_source_in_home_assistant(hass: HomeAssistant) -> None
     assert following is None
     assert calls[0] == {
         "config_entry": "core_entry_id",
-        "date": "2025-10-26",
-        "areas": "NO1",
+        "date": date(2025, 10, 26),
+        "areas": ["NO1"],
         "currency": "EUR",
     }
 
@@ -487,8 +520,17 @@ async def test_core_action_source_with_the_recorded_answer(hass: HomeAssistant) 
     assert series is not None
     assert len(series) == 96
     assert series.gaps() == []
-    assert calls[0]["date"] == recorded["request"]["data"]["date"]
-    assert calls[0]["areas"] == recorded["request"]["data"]["areas"]
+    assert calls[0]["date"].isoformat() == recorded["request"]["data"]["date"]
+    assert calls[0]["areas"] == [recorded["request"]["data"]["areas"]]
+
+
+async def test_core_action_rejecting_the_request_is_a_source_error(hass: HomeAssistant) -> None:
+    """An action whose schema refuses the area raises the schema library's error, not HA's."""
+    register_core_action(hass, lambda call: {"NO1": []}, areas=["SE3", "SE4"])
+    source = NordpoolActionPriceSource(hass, "core_entry_id", "NO1", "NOK")
+
+    with pytest.raises(PriceSourceError, match="rejected the request"):
+        await source.async_fetch_day(date(2025, 10, 15))
 
 
 def _raise(translation_key: str) -> Any:

@@ -7,10 +7,12 @@ Two sources: (a) the community Nord Pool sensor's `raw_today`/`raw_tomorrow` att
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.exceptions import HomeAssistantError, ServiceNotFound
+import voluptuous as vol
 
 from .base import CURRENCIES, PriceConnectionError, PriceResponseError, PriceSourceError
 from .entity_parsing import (
@@ -34,6 +36,20 @@ LOGGER = logging.getLogger(__package__)
 
 CORE_DOMAIN: Final = "nordpool"
 CORE_SERVICE: Final = "get_prices_for_date"
+
+
+def _schema_error_types() -> tuple[type[Exception], ...]:
+    """Return what an action's schema raises: voluptuous's error, and probatio's where it exists."""
+    # Newer Home Assistant versions validate actions with probatio, a voluptuous fork whose
+    # errors do not derive from voluptuous's; older ones do not have it at all.
+    try:
+        probatio = importlib.import_module("probatio")
+    except ImportError:
+        return (vol.Invalid,)
+    return (vol.Invalid, probatio.Invalid)
+
+
+SCHEMA_ERRORS: Final = _schema_error_types()
 
 
 class NordpoolSensorPriceSource:
@@ -111,9 +127,11 @@ class NordpoolActionPriceSource:
             )
         except ServiceNotFound as err:
             raise PriceSourceError(f"{what}: the core Nord Pool integration is not set up") from err
+        except SCHEMA_ERRORS as err:
+            raise PriceSourceError(f"{what}: the action rejected the request: {err}") from err
         except HomeAssistantError as err:
             # Older versions say "no prices yet" with this error instead of an empty list.
-            if err.translation_key == "empty_response":
+            if err.translation_domain == CORE_DOMAIN and err.translation_key == "empty_response":
                 LOGGER.debug("%s: prices not published yet", what)
                 return None
             if err.translation_key == "connection_error":
