@@ -542,6 +542,11 @@ def _raise(translation_key: str) -> Any:
     return answer
 
 
+def _raise_timeout(call: ServiceCall) -> Any:
+    """Answer like the 2025.4 action when the client times out: the bare TimeoutError."""
+    raise TimeoutError
+
+
 async def test_core_action_empty_response_error_is_none(hass: HomeAssistant) -> None:
     """Older Home Assistant versions say "no prices yet" with an error instead of an empty list."""
     register_core_action(hass, _raise("empty_response"))
@@ -569,6 +574,9 @@ async def test_core_action_empty_response_error_is_none(hass: HomeAssistant) -> 
             lambda call: {"NO2": []}, PriceResponseError, "no prices for area NO1", id="wrong_area"
         ),
         pytest.param(None, PriceSourceError, "not set up", id="core_integration_missing"),
+        pytest.param(
+            _raise_timeout, PriceConnectionError, "did not answer", id="timeout_unwrapped"
+        ),
     ],
 )
 async def test_core_action_errors(

@@ -127,6 +127,9 @@ class NordpoolActionPriceSource:
             )
         except ServiceNotFound as err:
             raise PriceSourceError(f"{what}: the core Nord Pool integration is not set up") from err
+        except TimeoutError as err:
+            # Home Assistant 2025.4's action lets a client timeout through unwrapped.
+            raise PriceConnectionError(f"{what}: Nord Pool did not answer in time") from err
         except SCHEMA_ERRORS as err:
             raise PriceSourceError(f"{what}: the action rejected the request: {err}") from err
         except HomeAssistantError as err:
