@@ -390,3 +390,20 @@ def test_unknown_spot_gives_unknown_price() -> None:
         _model("BKK").import_price_nok_per_kwh(_flat(_at(2026, 2, 2), 2, float("nan"))).as_array()
     )
     assert np.isnan(price).all()
+
+
+@pytest.mark.parametrize(
+    ("when", "expected_all_in_ore"),
+    [
+        pytest.param(_at(2026, 9, 7, 12), 46.40, id="elvia_day_all_in"),
+        pytest.param(_at(2026, 9, 7, 23), 31.40, id="elvia_night_all_in"),
+    ],
+)
+def test_elvia_2026_all_in_grid_price_matches_its_tariff_sheet(
+    when: datetime, expected_all_in_ore: float
+) -> None:
+    # Elvia's sheet from July 2026: 46.40 / 31.40 øre incl. elavgift, Enova and VAT.
+    parts = _model("Elvia").import_price_components(_flat(when, 1, 0.0))
+    assert (parts.grid_energy[0] + parts.taxes[0]) * 100 == pytest.approx(
+        expected_all_in_ore, abs=0.005
+    )
