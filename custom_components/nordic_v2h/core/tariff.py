@@ -26,9 +26,9 @@ Public API
 - `CostModel(settings)` (this module):
   `import_price_nok_per_kwh(spot, month_import_kwh_so_far=0.0) -> SlotSeries`,
   `import_price_components(...) -> PriceComponents`, `export_price_nok_per_kwh(spot)`,
-  `hourly_spot(spot)`, `tariff_on(day)`, `rate_coverage_gaps(start_utc, end_utc)`, `daily_peaks_kw(hourly_import) -> dict[date, float]`,
-  `capacity_measure_kw(peaks, month)`, `capacity_thresholds_kw(day=None)`,
-  `capacity_step(measure_kw, day=None) -> CapacityStep`
+  `hourly_spot(spot)`, `tariff_on(day)`, `rate_coverage_gaps(start_utc, end_utc)`,
+  `daily_peaks_kw(hourly_import) -> dict[date, float]`, `capacity_measure_kw(peaks, month)`,
+  `capacity_thresholds_kw(day=None)`, `capacity_step(measure_kw, day=None) -> CapacityStep`
   (amount as billed), `capacity_cost_nok(month, hourly_import_kwh)`,
   `capacity_cost_from_peaks_nok(peaks, month)`,
   `marginal_capacity_cost_nok(daily_peaks_so_far, day, new_peak_kw)`,
@@ -40,6 +40,7 @@ Public API
   negative when spot < Norgespris), export_revenue, total, import_kwh, export_kwh;
   total = energy_cost + grid_energy_cost + capacity_cost + taxes - subsidy - export_revenue.
 - `eur_per_mwh_to_nok_per_kwh(values, eur_nok_rate)`, `local_month_start_utc(year, month)`.
+- Holidays (holidays.py): `norwegian_public_holidays(year)`, `is_public_holiday(day)`.
 
 All inputs are SlotSeries on UTC slots; spot prices are NOK/kWh excl VAT (convert EUR/MWh
 with `eur_per_mwh_to_nok_per_kwh` and an explicit rate). Households are settled per clock
