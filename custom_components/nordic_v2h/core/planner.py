@@ -698,7 +698,11 @@ def plan(inputs: PlanInputs) -> Plan:
             None,
         )
     )
-    _, _, best_kw, _ = min(options, key=lambda option: (option[0], option[1]))
+    # A plan that meets the target beats any that does not, whatever the costs say.
+    meeting = [
+        option for option in options if _shortfall_kwh(inputs, horizon, option[2], start_kwh) < 1e-6
+    ]
+    _, _, best_kw, _ = min(meeting or options, key=lambda option: (option[0], option[1]))
     threshold_kw = guard_threshold_kw(inputs, horizon, best_kw)
     energy = simulate_energy_kwh(inputs, horizon, best_kw, start_kwh)
     shortfall = 0.0
@@ -751,6 +755,16 @@ def guard_threshold_kw(
     ]
     level = max([free_level_kwh(capacity, _pad_kwh(horizon)), *planned_today])
     return round(level, 3)
+
+
+def _shortfall_kwh(
+    inputs: PlanInputs, horizon: Horizon, power_kw: NDArray[np.float64], start_kwh: float
+) -> float:
+    """Return how far below the target a plan leaves the car at departure (0 without one)."""
+    if horizon.departure_index is None:
+        return 0.0
+    energy = simulate_energy_kwh(inputs, horizon, power_kw, start_kwh)
+    return max(_target_kwh(inputs) - float(energy[horizon.departure_index]), 0.0)
 
 
 def _total_cost(

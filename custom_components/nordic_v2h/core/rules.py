@@ -131,7 +131,8 @@ def _hour_guard(inputs: RuleInputs, power_w: float, reason: ReasonKey) -> tuple[
     if not inputs.allow_export:
         lowered_w = max(lowered_w, -inputs.house_power_w)
     # The departure target comes before the capacity step: never cut below what it needs.
-    lowered_w = max(lowered_w, min(_departure_floor_w(inputs), power_w))
+    if power_w > 0:
+        lowered_w = max(lowered_w, min(_departure_floor_w(inputs), power_w))
     if lowered_w >= power_w:
         return power_w, reason
     return lowered_w, ReasonKey.HOUR_IMPORT_GUARD

@@ -1,0 +1,328 @@
+"""Tests for the smart planner: named scenarios and properties over random inputs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings, strategies as st
+import numpy as np
+import pytest
+
+from custom_components.nordic_v2h.core.planner import (
+    build_horizon,
+    free_level_kwh,
+    hourly_import_kwh,
+    plan,
+    plan_cheapest,
+)
+from custom_components.nordic_v2h.core.types import (
+    CapacityInputs,
+    ChargerLimits,
+    Decision,
+    PlanInputs,
+    ReasonKey,
+    VehicleState,
+)
+
+START = datetime(2024, 10, 7, 12, 0, tzinfo=UTC)
+CHARGER = ChargerLimits(min_power_w=1380, max_charge_w=7400, max_discharge_w=7400)
+# Elvia's steps from October 2024 (NOK per month incl VAT).
+ELVIA = CapacityInputs(
+    step_from_kw=(0, 2, 5, 10, 15, 20, 25),
+    step_nok_per_month=(140, 230, 375, 525, 675, 820, 1560),
+)
+
+
+def _inputs(
+    prices: list[float],
+    *,
+    soc_pct: float | None = 60.0,
+    target_soc_pct: float = 80.0,
+    departure_slots: int | None = None,
+    load_kw: list[float] | None = None,
+    allow_v2h: bool = True,
+    capacity: CapacityInputs | None = None,
+    max_import_w: float | None = None,
+) -> PlanInputs:
+    return PlanInputs(
+        now_utc=START,
+        start_utc=START,
+        import_price_nok_per_kwh=tuple(prices),
+        export_price_nok_per_kwh=tuple(0.0 for _ in prices),
+        vehicle=VehicleState(
+            soc_pct=soc_pct,
+            battery_kwh=60.0,
+            min_soc_pct=30.0,
+            target_soc_pct=target_soc_pct,
+            departure_utc=None
+            if departure_slots is None
+            else START + timedelta(seconds=900 * departure_slots),
+        ),
+        charger=CHARGER,
+        house_load_kw=None if load_kw is None else tuple(load_kw),
+        allow_v2h=allow_v2h,
+        capacity=capacity,
+        max_import_w=max_import_w,
+    )
+
+
+# Eight cheap night hours, then eight expensive evening hours, then cheap again.
+DAY_PRICES = [0.5] * 32 + [2.5] * 32 + [0.5] * 32
+HOUSE_KW = [2.0] * 96
+
+
+@pytest.mark.parametrize(
+    ("inputs", "decision", "reason"),
+    [
+        pytest.param(
+            _inputs([2.5] * 8 + [0.5] * 88, soc_pct=70.0, departure_slots=96, load_kw=HOUSE_KW),
+            Decision.DISCHARGE,
+            ReasonKey.COVER_HOUSE_LOAD,
+            id="expensive_now_covers_house_and_recharges_later",
+        ),
+        pytest.param(
+            _inputs(
+                [2.5] * 8 + [0.5] * 88,
+                soc_pct=70.0,
+                departure_slots=96,
+                load_kw=HOUSE_KW,
+                allow_v2h=False,
+            ),
+            Decision.IDLE,
+            ReasonKey.WAITING_FOR_CHEAPER_SLOT,
+            id="v2h_off_never_discharges",
+        ),
+        pytest.param(
+            _inputs([2.5] * 8 + [0.5] * 88, soc_pct=None, departure_slots=96, load_kw=HOUSE_KW),
+            Decision.IDLE,
+            ReasonKey.SOC_UNKNOWN_FULL_CHARGE_ASSUMED,
+            id="unknown_soc_never_discharges",
+        ),
+        pytest.param(
+            _inputs(DAY_PRICES, soc_pct=20.0, departure_slots=96, load_kw=HOUSE_KW),
+            Decision.CHARGE,
+            ReasonKey.BELOW_MIN_SOC,
+            id="below_minimum_charges_first",
+        ),
+        pytest.param(
+            _inputs([1.0] * 8, soc_pct=40.0, departure_slots=8, load_kw=[2.0] * 8),
+            Decision.CHARGE,
+            ReasonKey.TARGET_UNREACHABLE,
+            id="unreachable_target_charges_at_once",
+        ),
+        pytest.param(
+            _inputs(
+                [1.0] * 16,
+                soc_pct=79.9,
+                departure_slots=16,
+                load_kw=[9.0] * 4 + [1.0] * 12,
+                capacity=CapacityInputs(
+                    step_from_kw=ELVIA.step_from_kw,
+                    step_nok_per_month=ELVIA.step_nok_per_month,
+                    month_daily_peaks_kwh=(4.0, 4.2, 4.1, 3.9),
+                ),
+            ),
+            Decision.DISCHARGE,
+            ReasonKey.PEAK_SHAVING,
+            id="house_spike_above_month_peaks_is_shaved",
+        ),
+    ],
+)
+def test_smart_decisions(inputs: PlanInputs, decision: Decision, reason: ReasonKey) -> None:
+    result = plan(inputs)
+    assert result.decision is decision
+    assert result.reason is reason
+
+
+def test_unreachable_target_reports_shortfall() -> None:
+    result = plan(_inputs([1.0] * 8, soc_pct=40.0, departure_slots=8, load_kw=[2.0] * 8))
+    # Two hours at 7.4 kW and 92 % store 13.6 kWh of the 24 kWh missing.
+    assert result.departure_shortfall_kwh == pytest.approx(24.0 - 2 * 7.4 * 0.92, abs=1e-6)
+    assert all(slot.power_w == pytest.approx(7400) for slot in result.slots)
+
+
+def test_no_prices_gives_idle_plan() -> None:
+    inputs = _inputs([1.0] * 4, departure_slots=20)
+    later = PlanInputs(
+        now_utc=START + timedelta(hours=2),
+        start_utc=inputs.start_utc,
+        import_price_nok_per_kwh=inputs.import_price_nok_per_kwh,
+        export_price_nok_per_kwh=inputs.export_price_nok_per_kwh,
+        vehicle=inputs.vehicle,
+        charger=CHARGER,
+    )
+    result = plan(later)
+    assert result.slots == ()
+    assert result.reason is ReasonKey.NO_PRICES
+
+
+def test_smart_never_costs_more_than_cheapest_by_its_own_measure() -> None:
+    inputs = _inputs(DAY_PRICES, soc_pct=50.0, departure_slots=90, load_kw=HOUSE_KW, capacity=ELVIA)
+    assert plan(inputs).expected_cost_nok <= plan_cheapest(inputs).expected_cost_nok + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("peaks", "today", "pad", "expected"),
+    [
+        pytest.param((5.0, 6.0, 7.0, 8.0), 1.0, 0.0, 6.0, id="third_highest_finished_day"),
+        pytest.param((5.0, 6.0, 7.0, 8.0), 6.5, 0.0, 6.5, id="today_already_higher"),
+        pytest.param((9.0,), 1.0, 4.0, 4.0, id="early_month_pads_with_house_peak"),
+    ],
+)
+def test_free_level(peaks: tuple[float, ...], today: float, pad: float, expected: float) -> None:
+    capacity = CapacityInputs(
+        step_from_kw=(0.0, 5.0),
+        step_nok_per_month=(100.0, 200.0),
+        month_daily_peaks_kwh=peaks,
+        today_peak_kwh=today,
+    )
+    assert free_level_kwh(capacity, pad) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("level_kw", "expected"),
+    [
+        pytest.param(0.0, 140.0, id="bottom"),
+        pytest.param(3.5, 302.5, id="half_way_through_second_step"),
+        pytest.param(40.0, 1560.0, id="above_last_edge_is_flat"),
+    ],
+)
+def test_smooth_capacity_cost(level_kw: float, expected: float) -> None:
+    assert ELVIA.smooth_cost_nok(level_kw) == pytest.approx(expected)
+
+
+# --- properties ------------------------------------------------------------------------
+
+prices_st = st.lists(
+    st.floats(min_value=-0.2, max_value=4.0, allow_nan=False), min_size=4, max_size=96
+)
+
+
+@st.composite
+def plan_inputs(draw: st.DrawFn) -> PlanInputs:
+    """Random but valid plan inputs, with or without capacity, V2H and a departure."""
+    prices = draw(prices_st)
+    count = len(prices)
+    load = draw(
+        st.lists(
+            st.floats(min_value=0.0, max_value=12.0, allow_nan=False),
+            min_size=count,
+            max_size=count,
+        )
+    )
+    soc = draw(st.one_of(st.none(), st.floats(min_value=5.0, max_value=100.0)))
+    departure = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=count)))
+    peaks = tuple(draw(st.lists(st.floats(min_value=0.0, max_value=15.0), min_size=0, max_size=5)))
+    capacity = draw(
+        st.sampled_from(
+            [
+                None,
+                CapacityInputs(
+                    step_from_kw=ELVIA.step_from_kw,
+                    step_nok_per_month=ELVIA.step_nok_per_month,
+                    month_daily_peaks_kwh=peaks,
+                ),
+            ]
+        )
+    )
+    return PlanInputs(
+        now_utc=START + timedelta(seconds=draw(st.integers(min_value=0, max_value=899))),
+        start_utc=START,
+        import_price_nok_per_kwh=tuple(prices),
+        export_price_nok_per_kwh=tuple(0.5 * p for p in prices),
+        vehicle=VehicleState(
+            soc_pct=soc,
+            battery_kwh=draw(st.sampled_from([40.0, 60.0, 77.0])),
+            min_soc_pct=30.0,
+            target_soc_pct=draw(st.sampled_from([50.0, 80.0, 100.0])),
+            departure_utc=None if departure is None else START + timedelta(seconds=900 * departure),
+        ),
+        charger=CHARGER,
+        house_load_kw=tuple(load),
+        allow_v2h=draw(st.booleans()),
+        allow_export=False,
+        capacity=capacity,
+        max_import_w=draw(st.sampled_from([None, 17000.0, 11000.0])),
+    )
+
+
+def _energies(inputs: PlanInputs, powers_w: list[float]) -> list[float]:
+    """Replay the stored energy of a plan independently of the planner."""
+    horizon = build_horizon(inputs)
+    start = (
+        inputs.vehicle.soc_pct if inputs.vehicle.soc_pct is not None else inputs.vehicle.min_soc_pct
+    )
+    energy = start / 100.0 * inputs.vehicle.battery_kwh
+    result = []
+    for power_w, present_h in zip(powers_w, horizon.present_h, strict=True):
+        kw = power_w / 1000.0
+        energy += (
+            kw
+            * present_h
+            * (CHARGER.charge_efficiency if kw > 0 else 1 / CHARGER.discharge_efficiency)
+        )
+        result.append(energy)
+    return result
+
+
+@settings(max_examples=60, deadline=None)
+@given(plan_inputs())
+def test_plan_properties(inputs: PlanInputs) -> None:
+    result = plan(inputs)
+    vehicle = inputs.vehicle
+    horizon = build_horizon(inputs)
+    powers = [slot.power_w for slot in result.slots]
+    energies = _energies(inputs, powers)
+    start_pct = vehicle.soc_pct if vehicle.soc_pct is not None else vehicle.min_soc_pct
+    low = min(vehicle.min_soc_pct, start_pct) / 100.0 * vehicle.battery_kwh
+    high = vehicle.max_soc_pct / 100.0 * vehicle.battery_kwh
+    for index, (power_w, energy) in enumerate(zip(powers, energies, strict=True)):
+        # Power is 0 or within the charger's range in its direction.
+        assert power_w == 0 or CHARGER.min_power_w - 1e-6 <= abs(power_w) <= 7400 + 1e-6
+        # SoC stays within its bounds; discharging never goes below the minimum.
+        assert low - 1e-6 <= energy <= high + 1e-6
+        if power_w < 0:
+            assert energy >= vehicle.min_soc_pct / 100.0 * vehicle.battery_kwh - 1e-6
+            assert vehicle.soc_pct is not None
+            assert inputs.allow_v2h
+            # No export: discharge covers at most the house.
+            assert -power_w / 1000.0 <= horizon.load_kw[index] + 1e-6
+        if power_w > 0 and inputs.max_import_w is not None:
+            assert power_w + horizon.load_kw[index] * 1000.0 <= inputs.max_import_w + 1e-3
+    assert all(slot.grid_export_kwh <= 1e-9 for slot in result.slots)
+    # The departure target is met whenever charging at every possible moment meets it.
+    if horizon.departure_index is not None:
+        best = plan_cheapest(inputs)
+        if best.departure_shortfall_kwh == 0.0:
+            assert result.departure_shortfall_kwh == 0.0
+            assert energies[horizon.departure_index] >= (
+                min(vehicle.target_soc_pct, vehicle.max_soc_pct) / 100.0 * vehicle.battery_kwh
+                - 1e-6
+            )
+    # Identical inputs give the identical plan.
+    assert plan(inputs) == result
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    load=st.lists(st.floats(min_value=0.0, max_value=6.0), min_size=8, max_size=48),
+    peaks=st.lists(st.floats(min_value=7.0, max_value=12.0), min_size=3, max_size=6),
+)
+def test_car_at_target_never_raises_the_month_peak(load: list[float], peaks: list[float]) -> None:
+    """With nothing to charge, the plan keeps every hour under the level that costs nothing."""
+    capacity = CapacityInputs(
+        step_from_kw=ELVIA.step_from_kw,
+        step_nok_per_month=ELVIA.step_nok_per_month,
+        month_daily_peaks_kwh=tuple(peaks),
+    )
+    inputs = _inputs(
+        [1.0] * len(load), soc_pct=80.0, departure_slots=len(load), load_kw=load, capacity=capacity
+    )
+    result = plan(inputs)
+    horizon = build_horizon(inputs)
+    imports = np.asarray([slot.grid_import_kwh for slot in result.slots])
+    _, hourly = hourly_import_kwh(inputs, horizon, imports)
+    free = free_level_kwh(capacity, max(load))
+    house_hourly = hourly_import_kwh(inputs, horizon, horizon.load_kw * horizon.duration_h)[1]
+    for planned, house in zip(hourly, house_hourly, strict=True):
+        assert planned <= max(free, house) + 1e-6
