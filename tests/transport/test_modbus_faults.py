@@ -279,3 +279,20 @@ async def test_rejected_setpoint_raises_and_keeps_the_previous_one(
     assert transport.last_setpoint_w == 2000
     assert simulator.setpoint_w == 2000
     assert simulator.power_w == 2000
+
+
+async def test_restored_setpoint_refused_is_reported_once(
+    transport: ModbusChargerTransport, simulator: QuasarSimulator
+) -> None:
+    """If the charger refuses the setpoint re-sent after a reboot (here its grid code no
+    longer allows discharge), the caller gets one SetpointRejectedError, then reads work
+    and nothing is re-sent again."""
+    await _discharging(transport, simulator)
+    simulator.discharge_allowed = False
+    await simulator.restart(reboot=True)
+    with pytest.raises(SetpointRejectedError):
+        await transport.read_state()
+    assert transport.last_setpoint_w is None
+    reading = await transport.read_state()
+    assert reading.remote_control
+    assert simulator.power_w == 0

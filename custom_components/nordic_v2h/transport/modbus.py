@@ -232,9 +232,16 @@ class ModbusChargerTransport:
             LOGGER.info(
                 "Reconnected to %s:%d; restoring control and setpoint", self.host, self.port
             )
-            await self._apply_control()
-            if self._last_setpoint_w is not None:
-                await self._apply_power(self._last_setpoint_w)
+            try:
+                await self._apply_control()
+                if self._last_setpoint_w is not None:
+                    await self._apply_power(self._last_setpoint_w)
+            except SetpointRejectedError:
+                # Report the refusal once, then stop insisting: a setpoint the charger now
+                # refuses would otherwise fail every later read as well.
+                self._restore_pending = False
+                self._last_setpoint_w = None
+                raise
         self._restore_pending = False
 
     async def _locked[T](self, operation: Callable[[], Awaitable[T]]) -> T:
