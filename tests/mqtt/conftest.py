@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import json
 from pathlib import Path
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -88,10 +89,21 @@ class Mosquitto:
                 )
             time.sleep(0.01)
 
+    def pause(self) -> None:
+        """Freeze the broker (SIGSTOP): connections stay open but nothing is answered."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a frozen broker run again (SIGCONT)."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         """Stop the broker and wait for it to exit."""
         if self._process is None:
             return
+        self._process.send_signal(signal.SIGCONT)  # A frozen broker cannot act on SIGTERM.
         self._process.terminate()
         try:
             self._process.wait(timeout=5)

@@ -115,6 +115,18 @@ def test_full_config_round_trip() -> None:
         pytest.param(
             {"availability_path": "state"}, "availability_topic is not", id="path_without_lwt_topic"
         ),
+        pytest.param(
+            {"status_topic": "wb/s", "status_path": None},
+            "status_path is not",
+            id="status_topic_without_path",
+        ),
+        pytest.param({"state_topic": "w" * 70000}, "longer than MQTT allows", id="topic_too_long"),
+        pytest.param({"power_path": None}, "power_path is required", id="missing_power_path"),
+        pytest.param({"min_power_w": None}, "min_power_w is required", id="missing_min_power"),
+        pytest.param({"stale_after_s": "30"}, "number of seconds", id="staleness_as_text"),
+        pytest.param(
+            {"can_discharge": None}, "can_discharge is required", id="missing_discharge_flag"
+        ),
         pytest.param({"power_topc": "wb/p"}, "Unknown MQTT charger config key", id="typo_in_key"),
     ],
 )

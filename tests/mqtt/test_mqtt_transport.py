@@ -162,6 +162,12 @@ async def test_reads_identity_capabilities_and_state(
             id="no_status_topic_unplugged_is_disconnected",
         ),
         pytest.param(
+            {"status_path": None},
+            {**GOOD_DOC, "power": 2000, "plugged": 1},
+            ChargerStatus.CHARGING,
+            id="no_status_topic_positive_power_and_plugged_as_1_is_charging",
+        ),
+        pytest.param(
             {},
             {**GOOD_DOC, "power": 20, "status": "zapping"},
             ChargerStatus.UNKNOWN,
@@ -247,6 +253,10 @@ FAULTS = [
     ),
     pytest.param(
         {**GOOD_DOC, "ts": time.time() + 3600}, "out_of_range.timestamp", id="future_timestamp"
+    ),
+    pytest.param({**GOOD_DOC, "ts": [1]}, "wrong_type.timestamp", id="timestamp_as_list"),
+    pytest.param(
+        {**GOOD_DOC, "ts": "yesterday"}, "wrong_type.timestamp", id="timestamp_unparseable_text"
     ),
 ]
 
@@ -415,6 +425,18 @@ async def test_availability_offline_then_online(
             {"id": "abc"},
             "missing_field.availability",
             id="json_announce_document",
+        ),
+        pytest.param(
+            {
+                "availability_path": "state",
+                "payload_online": "connected",
+                "payload_offline": "disconnected",
+            },
+            {"state": "connected"},
+            {"state": "disconnected"},
+            "{not json",
+            "malformed_json.availability",
+            id="json_announce_malformed",
         ),
     ],
 )
@@ -677,3 +699,30 @@ async def test_close_unsubscribes(make_transport: MakeTransport, device: Device)
         await closed.read_state()
     with pytest.raises(TransportConnectionError):
         await closed.set_power(2000)
+
+
+async def test_empty_payload_is_a_retained_clear_not_a_fault(
+    make_transport: MakeTransport, device: Device
+) -> None:
+    """An empty payload (how MQTT deletes a retained message) must be ignored silently."""
+    transport = await make_transport()
+    await _fresh_state(transport, device, GOOD_DOC)
+    device.publish(STATE, "", retain=True)
+    await _fresh_state(transport, device, {**GOOD_DOC, "power": 2100})
+    assert transport.fault_counts == {}
+
+
+async def test_hung_broker_publish_times_out(
+    make_transport: MakeTransport, device: Device, mosquitto: Mosquitto
+) -> None:
+    """A broker that accepts but never acknowledges must give TransportTimeoutError within
+    publish_timeout_s instead of blocking the caller for HA's 10 s acknowledgement wait."""
+    transport = await make_transport(publish_timeout_s=0.3)
+    mosquitto.pause()
+    try:
+        with pytest.raises(TransportTimeoutError, match="did not acknowledge"):
+            await transport.set_power(2000)
+    finally:
+        mosquitto.resume()
+    # The refused setpoint is not remembered: heartbeat has nothing of ours to repeat.
+    assert (await _read_setpoint(transport, device)) == 0
