@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from quasar_simulator import ChargerStateCode, ControlMode, QuasarSimulator, SetpointType
@@ -221,3 +223,36 @@ async def test_lock_without_car_reports_state_six(
     """Lock is writable under user control; no car plus lock is state 6."""
     assert await raw.write(0x100, 1) is None
     assert simulator.state is ChargerStateCode.NO_CAR_LOCKED
+
+
+async def test_input_registers_are_not_served(raw: RawClient) -> None:
+    """The Quasar has holding registers only: FC04 is an illegal function."""
+    response = await raw.client.read_input_registers(0x219, count=1, **raw._unit())
+    assert response.isError()
+    assert response.exception_code == ILLEGAL_FUNCTION
+
+
+@pytest.mark.parametrize(
+    ("frame", "expect_answer"),
+    [
+        pytest.param(bytes.fromhex("0001 0000 0006 01 03 0219 0001"), True, id="valid_read"),
+        pytest.param(bytes.fromhex("0001 0007 0006 01 03 0219 0001"), False, id="bad_protocol_id"),
+        pytest.param(bytes.fromhex("0001 0000 0001 01"), False, id="length_too_short"),
+        pytest.param(bytes.fromhex("0001 0000 0002 01 2b"), True, id="unknown_function"),
+    ],
+)
+async def test_raw_frames(simulator: QuasarSimulator, frame: bytes, expect_answer: bool) -> None:
+    """Well-formed MBAP frames get an answer (data or exception); broken headers close the socket."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", simulator.port)
+    try:
+        writer.write(frame)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(260), 2)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    if expect_answer:
+        assert answer[:2] == frame[:2]
+        assert len(answer) >= 9
+    else:
+        assert answer == b""
