@@ -13,8 +13,8 @@ from .server import QuasarSimulator
 LOGGER = logging.getLogger(__package__)
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """Parse the command line."""
+def _parser() -> argparse.ArgumentParser:
+    """Build the command-line parser."""
     parser = argparse.ArgumentParser(prog="python -m quasar_simulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=5020, help="TCP port (0 picks a free one)")
@@ -24,16 +24,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reaction-delay-s", type=float, default=5.0, help="charger reaction")
     parser.add_argument("--status-interval-s", type=float, default=10.0, help="log period")
     parser.add_argument("--verbose", action="store_true", help="log every request")
-    return parser.parse_args(argv)
+    return parser
 
 
-async def _run(args: argparse.Namespace) -> None:
+async def _run(args: argparse.Namespace, simulator: QuasarSimulator) -> None:
     """Serve until SIGINT or SIGTERM, logging the charger's state now and then."""
-    simulator = QuasarSimulator(
-        capacity_kwh=args.capacity_kwh, speed=args.speed, reaction_delay_s=args.reaction_delay_s
-    )
-    if args.soc is not None:
-        simulator.plug_in(args.soc)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -60,12 +55,26 @@ async def _run(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
-    args = _parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
     )
-    asyncio.run(_run(args))
+    try:
+        simulator = QuasarSimulator(
+            capacity_kwh=args.capacity_kwh,
+            speed=args.speed,
+            reaction_delay_s=args.reaction_delay_s,
+        )
+        if args.soc is not None:
+            simulator.plug_in(args.soc)
+    except ValueError as err:
+        parser.error(str(err))
+    try:
+        asyncio.run(_run(args, simulator))
+    except OSError as err:
+        parser.exit(1, f"cannot listen on {args.host}:{args.port}: {err}\n")
 
 
 if __name__ == "__main__":

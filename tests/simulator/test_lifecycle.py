@@ -6,6 +6,7 @@ import asyncio
 import os
 from pathlib import Path
 import signal
+import socket
 import subprocess
 import sys
 
@@ -74,3 +75,49 @@ def test_command_line_serves_and_stops_on_sigterm(socket_enabled: None) -> None:
         _, stderr = process.communicate(timeout=10)
     assert process.returncode == 0, stderr
     assert "Car plugged in at 45.0 %" in stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--capacity-kwh", "0"], "capacity_kwh must be positive", id="zero_capacity"),
+        pytest.param(["--soc", "120"], "soc_pct must be within 0..100", id="soc_above_100"),
+        pytest.param(["--speed", "-1"], "speed must be positive", id="negative_speed"),
+        pytest.param(["--port", "x"], "invalid int value", id="port_not_a_number"),
+    ],
+)
+def test_command_line_refuses_bad_arguments(
+    socket_enabled: None, args: list[str], message: str
+) -> None:
+    """Bad arguments exit with status 2 and a one-line reason, not a traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "quasar_simulator", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        cwd=REPO_ROOT,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_command_line_reports_a_busy_port(socket_enabled: None) -> None:
+    """A port already in use exits with status 1 and says which address failed."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "quasar_simulator", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+            cwd=REPO_ROOT,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
