@@ -715,14 +715,19 @@ async def test_empty_payload_is_a_retained_clear_not_a_fault(
 async def test_hung_broker_publish_times_out(
     make_transport: MakeTransport, device: Device, mosquitto: Mosquitto
 ) -> None:
-    """A broker that accepts but never acknowledges must give TransportTimeoutError within
-    publish_timeout_s instead of blocking the caller for HA's 10 s acknowledgement wait."""
-    transport = await make_transport(publish_timeout_s=0.3)
+    """A broker that accepts but never acknowledges must give TransportTimeoutError after
+    publish_timeout_s (not HA's 10 s acknowledgement wait), and heartbeat() must not fall
+    back to re-sending the setpoint the failed one replaced."""
+    transport = await make_transport(publish_timeout_s=0.3, device_watchdog_s=30)
+    await transport.set_power(1500)
     mosquitto.pause()
     try:
         with pytest.raises(TransportTimeoutError, match="did not acknowledge"):
             await transport.set_power(2000)
     finally:
         mosquitto.resume()
-    # The refused setpoint is not remembered: heartbeat has nothing of ours to repeat.
+    await transport.heartbeat()
+    await transport.take_control()
+    await wait_for(lambda: len(device.on(CONTROL)) == 1, "the marker arrives")
+    assert [m.payload for m in device.on(SETPOINT)].count("1500") == 1
     assert (await _read_setpoint(transport, device)) == 0

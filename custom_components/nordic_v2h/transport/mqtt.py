@@ -197,7 +197,7 @@ class MqttChargerTransport:
         status_reading = self._fresh(_STATUS, now_s)
         status = (
             status_reading.value
-            if isinstance(status_reading, _Reading)
+            if status_reading is not None
             else _derive_status(power_w=power_w, plugged_in=plugged_in)
         )
         return ChargerState(
@@ -214,6 +214,9 @@ class MqttChargerTransport:
     async def set_power(self, power_w: int) -> None:
         """Publish a signed setpoint (+ into the car); refuse values the charger cannot take."""
         self._check_setpoint(power_w)
+        # Forget the previous value first: if this publish fails, heartbeat() must not
+        # keep re-sending a setpoint the caller has already replaced.
+        self._last_setpoint_w = None
         await self._publish_setpoint(power_w)
         self._last_setpoint_w = power_w
 
