@@ -259,3 +259,26 @@ async def test_read_state_reports_status_and_limits(
     assert reading.raw_state == 0
     assert reading.max_available_power_w == 7400
     assert reading.error_codes == (0x00010002,)
+
+
+@pytest.mark.parametrize(
+    ("operation", "requests"),
+    [
+        pytest.param("identify", 2, id="identify_reads_identity_and_limit_blocks"),
+        pytest.param("read_state", 3, id="read_state_reads_three_blocks"),
+        pytest.param("take_control", 4, id="take_control_writes_four_registers"),
+        pytest.param("heartbeat", 1, id="heartbeat_reads_one_register"),
+    ],
+)
+async def test_block_reads_keep_requests_few(
+    transport: ModbusChargerTransport,
+    simulator: QuasarSimulator,
+    operation: str,
+    requests: int,
+) -> None:
+    """Like the real integrations: 0x200..0x21E, 0x51..0x58 and 0x100..0x104 as one read
+    each, never across the unmapped gap."""
+    await transport.take_control()
+    served = simulator.requests_served
+    await getattr(transport, operation)()
+    assert simulator.requests_served - served == requests

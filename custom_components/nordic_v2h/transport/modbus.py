@@ -349,23 +349,33 @@ class ModbusChargerTransport:
     async def _fetch(
         self, specs: Iterable[_Spec], blocks: tuple[ReadBlock, ...]
     ) -> dict[tuple[RegisterTable, int], list[int]]:
-        """Read the given blocks once and any spec outside them alone; return words by spec."""
+        """Read each needed block once and any spec outside them alone; return words by spec.
+
+        Each spec is served by the first block that holds it, so overlapping blocks
+        (identity and state blocks both holding 0x0200) cost one request, not two.
+        """
         wanted = list(specs)
-        needed = [
-            b for b in blocks if any(b.covers(s.address, s.word_count, s.table) for s in wanted)
-        ]
-        cache = [(b, await self._read(b.address, b.count, b.table)) for b in needed]
+        source: dict[tuple[RegisterTable, int], ReadBlock | None] = {
+            (s.table, s.address): next(
+                (b for b in blocks if b.covers(s.address, s.word_count, s.table)), None
+            )
+            for s in wanted
+        }
+        block_words: dict[ReadBlock, list[int]] = {}
+        for needed in dict.fromkeys(b for b in source.values() if b is not None):
+            block_words[needed] = await self._read(needed.address, needed.count, needed.table)
         words: dict[tuple[RegisterTable, int], list[int]] = {}
         for spec in wanted:
-            for block, block_words in cache:
-                if block.covers(spec.address, spec.word_count, spec.table):
-                    start = spec.address - block.address
-                    words[spec.table, spec.address] = block_words[start : start + spec.word_count]
-                    break
-            else:
+            block = source[spec.table, spec.address]
+            if block is None:
                 words[spec.table, spec.address] = await self._read(
                     spec.address, spec.word_count, spec.table
                 )
+            else:
+                start = spec.address - block.address
+                words[spec.table, spec.address] = block_words[block][
+                    start : start + spec.word_count
+                ]
         return words
 
     # ---- ChargerTransport -------------------------------------------------------------
