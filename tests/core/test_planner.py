@@ -183,7 +183,8 @@ def test_free_level(peaks: tuple[float, ...], today: float, pad: float, expected
     ("level_kw", "expected"),
     [
         pytest.param(0.0, 140.0, id="bottom"),
-        pytest.param(3.5, 302.5, id="half_way_through_second_step"),
+        # Half the step (230) and half the linear spread toward the next step (302.5).
+        pytest.param(3.5, 266.25, id="half_way_through_second_step"),
         pytest.param(40.0, 1560.0, id="above_last_edge_is_flat"),
     ],
 )

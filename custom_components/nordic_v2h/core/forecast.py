@@ -119,7 +119,7 @@ def _temperature_correction(
 
 # Quantile of recent same-hour samples that the peak forecast takes: high enough to
 # cover a heater or water tank that runs at slightly different times each night.
-PEAK_QUANTILE: Final = 0.8
+PEAK_QUANTILE: Final = 0.95
 
 
 def forecast_hourly_peak_kw(

@@ -424,6 +424,8 @@ _GRID_KWH = 0.4
 _SHORTFALL_NOK_PER_KWH = 100.0
 # NOK per kWh below the minimum SoC per hour: get back above it before anything else.
 _BELOW_MIN_NOK_PER_KWH_H = 50.0
+# Share of full charging power the departure reserve assumes is available while recharging.
+_RESERVE_POWER_SHARE = 0.5
 # Charge levels between the charger's minimum and maximum that the planner considers.
 _CHARGE_LEVELS = 4
 
@@ -441,6 +443,7 @@ class _Problem:
     min_kwh: float
     max_kwh: float
     terminal_nok: NDArray[np.float64]
+    discharge_floor_kwh: NDArray[np.float64]
 
 
 def _candidate_thresholds(inputs: PlanInputs, horizon: Horizon) -> list[float]:
@@ -580,7 +583,28 @@ def _build_problem(
         min_kwh=min_kwh,
         max_kwh=max_kwh,
         terminal_nok=_terminal_cost(inputs, horizon, grid, end),
+        discharge_floor_kwh=_discharge_floor_kwh(inputs, horizon, n, min_kwh),
     )
+
+
+def _discharge_floor_kwh(
+    inputs: PlanInputs, horizon: Horizon, slots: int, min_kwh: float
+) -> NDArray[np.float64]:
+    """Return per slot the stored energy below which the car must not discharge.
+
+    Besides the minimum SoC, discharging stops where the target could no longer be met
+    charging at `_RESERVE_POWER_SHARE` of full power until departure: the house may peak
+    while the car recharges, and a forecast that missed it must not cost the target.
+    """
+    floor = np.full(slots, min_kwh)
+    if horizon.departure_index is None:
+        return floor
+    charger = inputs.charger
+    # Time left after each slot until departure, in hours.
+    left_h = np.cumsum(horizon.present_h[:slots][::-1])[::-1] - horizon.present_h[:slots]
+    rate = _RESERVE_POWER_SHARE * charger.max_charge_w / 1000.0 * charger.charge_efficiency
+    reserve: NDArray[np.float64] = np.maximum(floor, _target_kwh(inputs) - left_h * rate)
+    return reserve
 
 
 def _interpolate(
@@ -601,14 +625,14 @@ def _interpolate(
 
 def _feasible(
     problem: _Problem,
-    energy: NDArray[np.float64],
+    floor_kwh: NDArray[np.float64],
     after: NDArray[np.float64],
     power: NDArray[np.float64],
 ) -> NDArray[np.bool_]:
     """Return where an action keeps the stored energy within its bounds."""
     tolerance = 1e-9
     ok_high = (power <= 0) | (after <= problem.max_kwh + tolerance)
-    ok_low = (power >= 0) | (after >= problem.min_kwh - tolerance)
+    ok_low = (power >= 0) | (after >= floor_kwh - tolerance)
     result: NDArray[np.bool_] = ok_high & ok_low
     return result
 
@@ -631,7 +655,12 @@ def _solve(
     lower = np.minimum(position.astype(np.int64), states - 2)
     weight = position - lower
     lower += (np.arange(candidates) * states)[None, :, None, None]
-    feasible = _feasible(problem, grid[None, None, :, None], after, problem.power_kw[:, :, None, :])
+    feasible = _feasible(
+        problem,
+        problem.discharge_floor_kwh[:, None, None, None],
+        after,
+        problem.power_kw[:, :, None, :],
+    )
     base = np.where(feasible, problem.stage_nok[:, :, None, :], np.inf)
     penalty = problem.below_min_nok_per_kwh[:, None] * below_min[None, :]
     for index in range(n - 1, -1, -1):
@@ -646,7 +675,8 @@ def _solve(
         after = energy[:, None] + problem.delta_kwh[index]
         power = problem.power_kw[index]
         q = problem.stage_nok[index] + _interpolate(values[index + 1], grid, after)
-        q = np.where(_feasible(problem, energy[:, None], after, power), q, np.inf)
+        floor = problem.discharge_floor_kwh[index : index + 1, None]
+        q = np.where(_feasible(problem, floor, after, power), q, np.inf)
         best = np.argmin(q, axis=1)
         chosen[:, index] = power[rows, best]
         energy = np.clip(after[rows, best], grid[0], grid[-1])

@@ -16,6 +16,10 @@ import math
 from .timeseries import QUARTER_S, ensure_utc
 
 
+# Weight of the spread-out step price in the expected capacity cost (the rest is the step).
+SMOOTH_WEIGHT = 0.5
+
+
 class Decision(StrEnum):
     """What the charger does now."""
 
@@ -128,19 +132,22 @@ class CapacityInputs:
         return cost
 
     def smooth_cost_nok(self, level_kw: float) -> float:
-        """Return the step cost spread linearly over each step's width (an expected cost).
+        """Return the expected month cost of a three-peak mean: half step, half spread.
 
-        Before the month ends nobody knows which step it lands in; raising the three-peak
-        mean by 1 kW costs, on average, the next step's price rise over its width. The
-        steps above the last edge stay flat.
+        Before the month ends nobody knows which step it lands in. Half of the weight is
+        the step itself (crossing an edge is a real jump), half the step's price rise
+        spread linearly over its width (every kW of headroom used now is missing later).
+        The steps above the last edge stay flat.
         """
         edges = self.step_from_kw
         costs = self.step_nok_per_month
+        spread = costs[-1]
         for index in range(len(edges) - 1):
             if level_kw < edges[index + 1]:
                 share = max(level_kw - edges[index], 0.0) / (edges[index + 1] - edges[index])
-                return costs[index] + share * (costs[index + 1] - costs[index])
-        return costs[-1]
+                spread = costs[index] + share * (costs[index + 1] - costs[index])
+                break
+        return SMOOTH_WEIGHT * spread + (1.0 - SMOOTH_WEIGHT) * self.step_cost_nok(level_kw)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
