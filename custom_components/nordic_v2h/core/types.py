@@ -15,7 +15,6 @@ import math
 
 from .timeseries import QUARTER_S, ensure_utc
 
-
 # Weight of the spread-out step price in the expected capacity cost (the rest is the step).
 SMOOTH_WEIGHT = 0.5
 
