@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.nordic_v2h.core.planner import plan_cheapest
+from custom_components.nordic_v2h.core.planner import plan, plan_cheapest
 from custom_components.nordic_v2h.core.types import (
     ChargerLimits,
     Decision,
@@ -181,6 +181,15 @@ def test_no_prices_left(now_offset_s: int, reason: ReasonKey) -> None:
     assert plan.slots == ()
     assert plan.decision is Decision.IDLE
     assert plan.reason is reason
+
+
+@pytest.mark.parametrize("planner", [plan_cheapest, plan], ids=["cheapest", "smart"])
+def test_departure_in_the_past_is_reported(planner: object) -> None:
+    inputs = _inputs(PRICES, soc_pct=77.0, departure_slots=1, now_offset_s=1800)
+    result = planner(inputs)  # type: ignore[operator]
+    assert result.reason is ReasonKey.DEPARTURE_PASSED
+    # The target is still reached in the cheapest known slots.
+    assert sum(1 for slot in result.slots if slot.power_w > 0) >= 1
 
 
 def test_expected_cost_counts_charged_energy() -> None:

@@ -23,6 +23,15 @@ if TYPE_CHECKING:
 
     from .types import CapacityInputs
 
+# Reasons that only make sense with a departure ahead; replaced once it has passed.
+_REPLACED_AFTER_DEPARTURE = frozenset(
+    {
+        ReasonKey.CHEAPEST_SLOT,
+        ReasonKey.WAITING_FOR_CHEAPER_SLOT,
+        ReasonKey.NO_DEPARTURE_WITHIN_PRICES,
+        ReasonKey.HOLD_FOR_LATER,
+    }
+)
 # Power below this is treated as zero: a rounding residue, not a command.
 _EPS_W = 1.0
 
@@ -307,6 +316,14 @@ def _build_plan(
         decision = Decision.DISCHARGE
     else:
         decision = Decision.IDLE
+    departure = inputs.vehicle.departure_utc
+    if (
+        departure is not None
+        and departure <= inputs.now_utc
+        and reason in _REPLACED_AFTER_DEPARTURE
+    ):
+        # The set departure is behind us: say so, the owner probably forgot to update it.
+        reason = ReasonKey.DEPARTURE_PASSED
     if soc_assumed and reason is not ReasonKey.NO_PRICES:
         reason = ReasonKey.SOC_UNKNOWN_FULL_CHARGE_ASSUMED
     return Plan(
