@@ -135,6 +135,12 @@ def _inputs(
             id="small_change_keeps_the_running_setpoint",
         ),
         pytest.param(
+            _inputs(plan_w=7400.0, previous_w=7200.0, soc_pct=50.0, departure_h=2.0),
+            7400.0,
+            ReasonKey.CHEAPEST_SLOT,
+            id="no_hysteresis_when_departure_needs_full_power",
+        ),
+        pytest.param(
             _inputs(plan_w=None),
             7400.0,
             ReasonKey.MISSING_INPUTS,

@@ -90,8 +90,11 @@ def decide(inputs: RuleInputs) -> Setpoint:
     power_w, reason = _hour_guard(inputs, power_w, reason)
     power_w, reason, safety = _safe(inputs, power_w, reason)
     previous = inputs.previous_setpoint_w
+    # Near departure every watt counts: no hysteresis when the target needs full power.
+    tight = _departure_floor_w(inputs) > 0
     if (
         not safety
+        and not tight
         and previous is not None
         and abs(power_w - previous) < inputs.hysteresis_w
         and (power_w == 0) == (previous == 0)
