@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 # Setpoint changes smaller than this are not written: chargers take seconds to settle, and
 # toggling them for a few watts wears the contactor and the owner's patience.
 SETPOINT_HYSTERESIS_W: Final = 150
+# Below this the charger counts as idle (meters read a few watts of standby and noise).
+IDLE_POWER_W: Final = 100
 
 
 class Decision(StrEnum):
@@ -299,8 +301,9 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
 
     async def _async_write(self, power_w: int, state: ChargerState) -> None:
         """Take control when needed and write the setpoint if it changed enough to matter."""
-        if power_w == 0 and not self.in_control:
-            # Nothing to command and nobody to stop: leave the charger alone.
+        if power_w == 0 and not self.in_control and abs(state.power_w) < IDLE_POWER_W:
+            # Nothing to command and nothing running: leave the charger alone. A car that the
+            # charger started by itself (autostart on plug-in) is stopped: we decided to wait.
             return
         if not self.in_control or not state.remote_control:
             await self.transport.take_control()

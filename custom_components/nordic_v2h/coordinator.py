@@ -132,7 +132,7 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
         now = dt_util.utcnow()
         try:
             data = await self._async_fetch(now)
-        except PriceSourceError:
+        except UpdateFailed:
             self.failed_attempts += 1
             self._schedule_fetch(now)
             if self.data is not None and self.data.spot.value_at(now) is not None:
@@ -140,7 +140,8 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
                 LOGGER.debug("Price fetch failed; keeping the last known prices")
                 return self.data
             raise
-        self.failed_attempts = 0
+        # Tomorrow still missing after publication time counts as a miss, so retries back off.
+        self.failed_attempts = self.failed_attempts + 1 if _tomorrow_may_exist(now) and not data.has_tomorrow else 0
         self._schedule_fetch(now, data)
         return data
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -13,6 +13,7 @@ from homeassistant.util import dt as dt_util
 from quasar_simulator import QuasarSimulator
 from quasar_simulator.registers import Action, ChargerStateCode, ControlMode
 
+from .conftest import PRICE_SENSOR, price_attributes
 from .helpers import entity_id_for, select_mode
 
 
@@ -50,7 +51,9 @@ async def test_car_charging_on_its_own_shows_its_soc(
     simulator.plug_in(soc_pct=62.0)
     await advance(hass, simulator, 10)
     assert hass.states.get(entity_id_for(hass, "sensor", "charger_state")).state == "charging"
-    assert float(hass.states.get(entity_id_for(hass, "sensor", "soc")).state) == pytest.approx(62.0, abs=1.0)
+    assert float(hass.states.get(entity_id_for(hass, "sensor", "soc")).state) == pytest.approx(
+        62.0, abs=1.0
+    )
 
 
 async def test_spot_price_now_comes_from_the_price_source(
@@ -120,12 +123,45 @@ async def test_idle_and_off_after_charging(
     assert hass.states.get(entity_id_for(hass, "sensor", "decision")).state == decision
 
 
-async def test_auto_charges_only_in_cheap_quarters(
-    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+@pytest.mark.parametrize(
+    ("price_now", "price_later", "expected_decision"),
+    [
+        pytest.param(3.0, 0.5, "idle", id="dear_now_waits_and_stops_the_autostarted_car"),
+        pytest.param(0.1, 2.0, "charge", id="cheap_now_charges"),
+    ],
+)
+async def test_auto_decides_by_price_and_stops_an_autostarted_car(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: QuasarSimulator,
+    price_now: float,
+    price_later: float,
+    expected_decision: str,
 ) -> None:
-    """Auto follows the cheapest-quarters plan: charging now only if this quarter was chosen."""
-    await select_mode(hass, "auto")
-    reason = hass.states.get(entity_id_for(hass, "sensor", "decision_reason")).state
-    assert reason in {"cheapest_slot", "waiting_for_cheaper_slot", "soc_unknown_full_charge_assumed", "target_reached"}
-    charging = simulator.setpoint_w > 0 or simulator.setpoint_a > 0
-    assert charging == (hass.states.get(entity_id_for(hass, "sensor", "decision")).state == "charge")
+    """In Auto the car charges in cheap quarters only; a session the charger started by itself is stopped."""
+    now = dt_util.utcnow()
+    attributes = price_attributes(now)
+    for day in ("raw_today", "raw_tomorrow"):
+        for entry in attributes[day]:
+            start = datetime.fromisoformat(entry["start"])
+            # The quarter now and the next one, so a quarter boundary during the test changes nothing.
+            entry["value"] = (
+                price_now
+                if timedelta(0) <= now - start < timedelta(minutes=15)
+                or timedelta(0) < start - now <= timedelta(minutes=15)
+                else price_later
+            )
+    hass.states.async_set(PRICE_SENSOR, str(price_now), attributes)
+    simulator.unplug()
+    simulator.device.autostart = 1
+    simulator.plug_in(soc_pct=60.0)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance(hass, simulator, 10)
+
+    assert hass.states.get(entity_id_for(hass, "sensor", "decision")).state == expected_decision
+    assert simulator.control_mode is ControlMode.REMOTE
+    assert (simulator.power_w > 0) == (expected_decision == "charge")
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
