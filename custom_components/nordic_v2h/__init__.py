@@ -158,6 +158,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) -
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await _async_shutdown(entry)
+        await entry.runtime_data.settings.async_flush()
     return unloaded
 
 

@@ -137,6 +137,10 @@ class SettingsStore:
         for listener in list(self._listeners):
             listener()
 
+    async def async_flush(self) -> None:
+        """Write the settings now, so a change just before an unload or reload is not lost."""
+        await self._store.async_save(self.current.to_dict())
+
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener` after every change; return a function that removes it."""
