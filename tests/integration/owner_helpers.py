@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
-
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
 from quasar_simulator import QuasarSimulator
 
 from .helpers import entity_id_for
@@ -26,7 +26,10 @@ async def call_entity_service(
 ) -> None:
     """Call a platform service on one of the integration's entities, as the UI does."""
     await hass.services.async_call(
-        platform, service, {"entity_id": entity_id_for(hass, platform, key), **(data or {})}, blocking=True
+        platform,
+        service,
+        {"entity_id": entity_id_for(hass, platform, key), **(data or {})},
+        blocking=True,
     )
     await hass.async_block_till_done(wait_background_tasks=True)
 

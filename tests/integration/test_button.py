@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-
 from types import SimpleNamespace
 from unittest.mock import patch
 
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.nordic_v2h import controller as controller_module
 from custom_components.nordic_v2h.const import CONF_BOOST_DURATION_MIN, OperatingMode
-from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 from quasar_simulator import QuasarSimulator
 
 from .owner_helpers import advance, call_entity_service, state_of
@@ -22,8 +21,12 @@ from .owner_helpers import advance, call_entity_service, state_of
 @pytest.mark.parametrize(
     ("key", "mode"),
     [
-        pytest.param("charge_now", OperatingMode.CHARGE_NOW, id="charge_now_for_the_boost_duration"),
-        pytest.param("discharge_now", OperatingMode.DISCHARGE, id="discharge_now_for_the_boost_duration"),
+        pytest.param(
+            "charge_now", OperatingMode.CHARGE_NOW, id="charge_now_for_the_boost_duration"
+        ),
+        pytest.param(
+            "discharge_now", OperatingMode.DISCHARGE, id="discharge_now_for_the_boost_duration"
+        ),
     ],
 )
 async def test_boost_then_back_to_auto(

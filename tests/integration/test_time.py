@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nordic_v2h.const import OperatingMode
 from custom_components.nordic_v2h.settings import ControlSettings
-from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 
 from .helpers import entity_id_for
 from .owner_helpers import call_entity_service, state_of
@@ -20,7 +20,9 @@ from .owner_helpers import call_entity_service, state_of
 TUESDAY_0600_UTC = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 
 
-async def test_departure_time_entity(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+async def test_departure_time_entity(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
     """The entity shows 07:00 by default, stores a new time to the minute and is a config entity."""
     assert state_of(hass, "time", "departure_time") == "07:00:00"
     await call_entity_service(hass, "time", "departure_time", "set_value", {"time": "06:45:30"})
@@ -86,7 +88,9 @@ async def test_departure_time_entity(hass: HomeAssistant, init_integration: Mock
         ),
     ],
 )
-def test_next_departure(settings: ControlSettings, now: datetime, departure: datetime, target: float) -> None:
+def test_next_departure(
+    settings: ControlSettings, now: datetime, departure: datetime, target: float
+) -> None:
     """The next departure and its target come from the trip, the weekly schedule or the daily time."""
     assert settings.next_departure(now) == (departure, target)
 
@@ -116,12 +120,24 @@ def test_settings_round_trip(settings: ControlSettings) -> None:
 @pytest.mark.parametrize(
     ("stored", "expected"),
     [
-        pytest.param({"departure_schedule": {"someday": "07:00"}}, ControlSettings(), id="unknown_weekday_ignored"),
-        pytest.param({"departure_schedule": "07:00"}, ControlSettings(), id="schedule_not_a_mapping_ignored"),
-        pytest.param({"mode_until_utc": "2026-11-24T08:00:00"}, ControlSettings(), id="naive_instant_ignored"),
-        pytest.param({"trip_target_soc_pct": "lots"}, ControlSettings(), id="non_numeric_target_ignored"),
+        pytest.param(
+            {"departure_schedule": {"someday": "07:00"}},
+            ControlSettings(),
+            id="unknown_weekday_ignored",
+        ),
+        pytest.param(
+            {"departure_schedule": "07:00"}, ControlSettings(), id="schedule_not_a_mapping_ignored"
+        ),
+        pytest.param(
+            {"mode_until_utc": "2026-11-24T08:00:00"}, ControlSettings(), id="naive_instant_ignored"
+        ),
+        pytest.param(
+            {"trip_target_soc_pct": "lots"}, ControlSettings(), id="non_numeric_target_ignored"
+        ),
     ],
 )
-def test_bad_stored_settings_fall_back_to_defaults(stored: dict[str, object], expected: ControlSettings) -> None:
+def test_bad_stored_settings_fall_back_to_defaults(
+    stored: dict[str, object], expected: ControlSettings
+) -> None:
     """Damaged storage never crashes setup; the field keeps its default."""
     assert ControlSettings.from_dict(stored) == expected

@@ -1,0 +1,43 @@
+"""Diagnostics: complete enough to replay a decision, with the address and serial redacted."""
+
+from __future__ import annotations
+
+import json
+
+from homeassistant.components.diagnostics import REDACTED
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.nordic_v2h.diagnostics import async_get_config_entry_diagnostics
+
+from .helpers import SERIAL
+
+
+async def test_diagnostics(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """The dump is JSON, hides host and serial, and holds settings, charger state, prices and plan."""
+    diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
+    text = json.dumps(diagnostics)
+    assert "127.0.0.1" not in text
+    assert SERIAL not in text
+    assert diagnostics["entry"]["data"]["host"] == REDACTED
+    assert diagnostics["entry"]["unique_id"] == REDACTED
+    assert diagnostics["entry"]["title"] == REDACTED
+    assert diagnostics["charger"]["identity"]["serial"] == REDACTED
+    assert diagnostics["charger"]["identity"]["manufacturer"] == "Wallbox"
+    assert diagnostics["charger"]["last_state"]["plugged_in"] is True
+    assert diagnostics["settings"]["target_soc_pct"] == 80.0
+    series = diagnostics["prices"]["series"]
+    assert series["slot_s"] == 900
+    assert len(series["values_per_kwh"]) >= 92
+    controller = diagnostics["controller"]
+    assert controller["mode"] == "auto"
+    assert controller["plan"]["slots"]
+
+
+async def test_diagnostics_without_prices(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """With no price data the series is None rather than an error."""
+    init_integration.runtime_data.price_coordinator.data = None  # type: ignore[assignment]
+    diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
+    assert diagnostics["prices"]["series"] is None

@@ -1,0 +1,167 @@
+"""Options flow, reconfigure flow and entry migration."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.nordic_v2h.const import (
+    CONF_BATTERY_KWH,
+    CONF_BOOST_DURATION_MIN,
+    CONF_MAIN_FUSE_IMPORT_W,
+    DOMAIN,
+)
+from quasar_simulator import QuasarSimulator
+
+from .conftest import entry_data
+
+
+def unused_port() -> int:
+    """Return a loopback port where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("user_input", "options", "main_fuse_import_w"),
+    [
+        pytest.param(
+            {CONF_BATTERY_KWH: 62, CONF_BOOST_DURATION_MIN: 90, CONF_MAIN_FUSE_IMPORT_W: 11000},
+            {CONF_BATTERY_KWH: 62.0, CONF_BOOST_DURATION_MIN: 90, CONF_MAIN_FUSE_IMPORT_W: 11000},
+            11000,
+            id="all_preferences_with_main_fuse",
+        ),
+        pytest.param(
+            {CONF_BATTERY_KWH: 40, CONF_BOOST_DURATION_MIN: 60},
+            {CONF_BATTERY_KWH: 40.0, CONF_BOOST_DURATION_MIN: 60},
+            None,
+            id="no_main_fuse_limit",
+        ),
+    ],
+)
+async def test_options_flow_applies_at_once(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    user_input: dict[str, Any],
+    options: dict[str, Any],
+    main_fuse_import_w: int | None,
+) -> None:
+    """The options are saved and the planner's settings follow without a reload."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert dict(init_integration.options) == options
+    settings = init_integration.runtime_data.settings.current
+    assert settings.battery_kwh == options[CONF_BATTERY_KWH]
+    assert settings.main_fuse_import_w == main_fuse_import_w
+
+
+async def test_reconfigure_changes_the_address(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """A wrong port shows cannot_connect; the right one updates the entry and reloads it."""
+    result = await init_integration.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "127.0.0.1", "port": unused_port(), "unit_id": 1}
+    )
+    assert result["errors"] == {"host": "cannot_connect"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": " 127.0.0.1 ", "port": simulator.port, "unit_id": 1}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert init_integration.data["host"] == "127.0.0.1"
+    assert init_integration.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_refuses_another_charger(
+    hass: HomeAssistant, socket_enabled: None
+) -> None:
+    """Pointing the entry at a charger with another serial aborts with wrong_charger."""
+    other = QuasarSimulator(manual_time=True, serial=654321)
+    await other.start()
+    try:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            unique_id="123456",
+            data=entry_data(other.port),
+            version=1,
+            minor_version=2,
+        )
+        entry.add_to_hass(hass)
+        result = await entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": "127.0.0.1", "port": other.port, "unit_id": 1}
+        )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "wrong_charger"
+        assert entry.data["port"] == other.port
+    finally:
+        await other.stop()
+
+
+@pytest.mark.parametrize(
+    ("version", "minor_version", "options", "state", "expected_options"),
+    [
+        pytest.param(
+            1,
+            1,
+            {},
+            ConfigEntryState.LOADED,
+            {CONF_BATTERY_KWH: 40.0, CONF_BOOST_DURATION_MIN: 60},
+            id="1_1_gets_defaults",
+        ),
+        pytest.param(
+            1,
+            1,
+            {CONF_BATTERY_KWH: 75.0},
+            ConfigEntryState.LOADED,
+            {CONF_BATTERY_KWH: 75.0, CONF_BOOST_DURATION_MIN: 60},
+            id="1_1_keeps_existing_options",
+        ),
+        pytest.param(2, 1, {}, ConfigEntryState.MIGRATION_ERROR, {}, id="newer_version_refused"),
+    ],
+)
+async def test_migration(
+    hass: HomeAssistant,
+    simulator: QuasarSimulator,
+    price_sensor: None,
+    version: int,
+    minor_version: int,
+    options: dict[str, Any],
+    state: ConfigEntryState,
+    expected_options: dict[str, Any],
+) -> None:
+    """Old entries gain the planner options; entries from a newer version are not touched."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="123456",
+        data=entry_data(simulator.port),
+        options=options,
+        version=version,
+        minor_version=minor_version,
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is state
+    assert dict(entry.options) == expected_options
+    if state is ConfigEntryState.LOADED:
+        assert entry.minor_version == 2
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
