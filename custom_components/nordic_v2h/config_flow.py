@@ -22,6 +22,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
 )
 
 from .const import (
@@ -29,14 +30,21 @@ from .const import (
     CONF_AREA,
     CONF_BATTERY_KWH,
     CONF_BOOST_DURATION_MIN,
+    CONF_CONTRACT,
     CONF_CURRENCY,
+    CONF_GRID_COMPANY,
     CONF_HOUSE_POWER_ENTITY,
+    CONF_MAIN_FUSE_A,
     CONF_MAIN_FUSE_IMPORT_W,
+    CONF_MQTT,
     CONF_PRICE_ENTITY,
     CONF_PRICE_ENTITY_INCLUDES_VAT,
     CONF_PRICE_SOURCE,
+    CONF_REGISTER_MAP,
+    CONF_TAX_ZONE,
     CONF_TRANSPORT,
     CONF_UNIT_ID,
+    CONTRACTS,
     CURRENCIES,
     DEFAULT_AREA,
     DEFAULT_BOOST_DURATION_MIN,
@@ -46,17 +54,23 @@ from .const import (
     DOMAIN,
     LOGGER,
     MAX_BOOST_DURATION_MIN,
+    MQTT_DOMAIN,
+    TAX_ZONES,
+    TRANSPORT_MODBUS,
+    TRANSPORT_MQTT,
     PriceSourceKind,
 )
-from .helpers import create_modbus_transport
+from .core.tariff_model import CapacityMethod
+from .core.tariff_presets import load_presets
+from .helpers import create_transport, parse_register_map
 from .settings import ControlSettings
 from .transport import ChargerIdentity, TransportConnectionError, TransportError
+from .transport.mqtt_profile import MqttChargerConfig, MqttConfigError
 from .validation import vol
 
 if TYPE_CHECKING:
     from .data import NordicV2HConfigEntry
 
-TRANSPORT_MODBUS = "modbus"
 
 CONNECTION_SCHEMA = vol.Schema(
     {
@@ -70,6 +84,31 @@ CONNECTION_SCHEMA = vol.Schema(
     }
 )
 
+
+MODBUS_SCHEMA = CONNECTION_SCHEMA.extend(
+    {vol.Optional(CONF_REGISTER_MAP): TextSelector(TextSelectorConfig(multiline=True))}
+)
+
+_POWER_W = NumberSelectorConfig(min=0, max=50000, step=10, mode=NumberSelectorMode.BOX, unit_of_measurement="W")
+
+MQTT_SCHEMA = vol.Schema(
+    {
+        vol.Required("device_id"): TextSelector(),
+        vol.Required("setpoint_topic"): TextSelector(),
+        vol.Optional("setpoint_json_key"): TextSelector(),
+        vol.Required("state_topic"): TextSelector(),
+        vol.Required("power_path", default="power_w"): TextSelector(),
+        vol.Required("plugged_path", default="plugged"): TextSelector(),
+        vol.Optional("soc_path"): TextSelector(),
+        vol.Optional("status_path"): TextSelector(),
+        vol.Optional("availability_topic"): TextSelector(),
+        vol.Optional("control_topic"): TextSelector(),
+        vol.Required("can_discharge", default=True): BooleanSelector(),
+        vol.Required("min_power_w", default=1380): NumberSelector(_POWER_W),
+        vol.Required("max_charge_power_w", default=7400): NumberSelector(_POWER_W),
+        vol.Required("max_discharge_power_w", default=7400): NumberSelector(_POWER_W),
+    }
+)
 
 def _prices_schema(defaults: dict[str, Any]) -> vol.Schema:
     """Return the price step's form, pre-filled with what the user entered before."""
@@ -101,6 +140,31 @@ def _prices_schema(defaults: dict[str, Any]) -> vol.Schema:
             vol.Optional(
                 CONF_HOUSE_POWER_ENTITY, description={"suggested_value": house} if house else None
             ): EntitySelector(EntitySelectorConfig(domain="sensor", device_class="power")),
+        }
+    )
+
+
+def _tariff_schema(companies: list[str]) -> vol.Schema:
+    """Return the tariff step's form: a searchable list of the bundled grid companies."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_GRID_COMPANY): SelectSelector(
+                SelectSelectorConfig(options=companies, mode=SelectSelectorMode.DROPDOWN, sort=True)
+            ),
+            vol.Required(CONF_CONTRACT, default=CONTRACTS[0]): SelectSelector(
+                SelectSelectorConfig(options=list(CONTRACTS), translation_key=CONF_CONTRACT)
+            ),
+            vol.Optional(CONF_TAX_ZONE): SelectSelector(
+                SelectSelectorConfig(options=list(TAX_ZONES), translation_key=CONF_TAX_ZONE)
+            ),
+            vol.Optional(CONF_MAIN_FUSE_A): NumberSelector(
+                NumberSelectorConfig(min=10, max=400, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="A")
+            ),
+            vol.Required(CONF_BATTERY_KWH, default=ControlSettings().battery_kwh): NumberSelector(
+                NumberSelectorConfig(
+                    min=5, max=250, step=0.5, mode=NumberSelectorMode.BOX, unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR
+                )
+            ),
         }
     )
 
@@ -170,6 +234,7 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start with nothing entered."""
         self._connection: dict[str, Any] = {}
         self._identity: ChargerIdentity | None = None
+        self._prices: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -178,35 +243,86 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
         return NordicV2HOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the charger's address, connect to it and identify it."""
+        """Ask how the charger is reached: Modbus TCP or the MQTT broker of Home Assistant."""
+        return self.async_show_menu(step_id="user", menu_options=[TRANSPORT_MODBUS, TRANSPORT_MQTT])
+
+    async def async_step_modbus(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the charger's address (and a register map for other chargers), connect and identify it."""
         errors: dict[str, str] = {}
+        placeholders = {"error": ""}
         if user_input is not None:
-            connection = {
+            connection: dict[str, Any] = {
                 CONF_TRANSPORT: TRANSPORT_MODBUS,
                 CONF_HOST: str(user_input[CONF_HOST]).strip(),
                 CONF_PORT: int(user_input[CONF_PORT]),
                 CONF_UNIT_ID: int(user_input[CONF_UNIT_ID]),
             }
-            try:
-                identity = await self._async_identify(connection)
-            except TransportConnectionError:
-                errors[CONF_HOST] = "cannot_connect"
-            except TransportError:
-                errors["base"] = "not_a_supported_charger"
-            except Exception:  # noqa: BLE001 - the flow must end cleanly on any failure
-                LOGGER.exception("Unexpected error while identifying the charger")
-                errors["base"] = "unknown"
-            else:
-                await self.async_set_unique_id(identity.serial)
-                self._abort_if_unique_id_configured(updates=connection)
-                self._connection = connection
-                self._identity = identity
-                return await self.async_step_prices()
+            register_map_text = str(user_input.get(CONF_REGISTER_MAP) or "").strip()
+            if register_map_text:
+                try:
+                    connection[CONF_REGISTER_MAP] = parse_register_map(register_map_text)
+                except ValueError as error:
+                    errors[CONF_REGISTER_MAP] = "invalid_register_map"
+                    placeholders["error"] = str(error)
+            if not errors:
+                result = await self._async_connect(connection, errors)
+                if result is not None:
+                    return result
         return self.async_show_form(
-            step_id="user",
-            data_schema=self.add_suggested_values_to_schema(CONNECTION_SCHEMA, user_input or {}),
+            step_id=TRANSPORT_MODBUS,
+            data_schema=self.add_suggested_values_to_schema(MODBUS_SCHEMA, user_input or {}),
             errors=errors,
+            description_placeholders=placeholders,
         )
+
+    async def async_step_mqtt(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the charger's MQTT topics and limits, then wait for the broker and identify it."""
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            if MQTT_DOMAIN not in self.hass.config.components:
+                errors["base"] = "mqtt_not_set_up"
+            else:
+                settings = {key: value for key, value in user_input.items() if value not in (None, "")}
+                # Number selectors return floats; the charger description takes whole watts.
+                for key in ("min_power_w", "max_charge_power_w", "max_discharge_power_w"):
+                    settings[key] = int(settings.get(key, 0))
+                try:
+                    MqttChargerConfig.from_dict(settings)
+                except MqttConfigError as error:
+                    errors["base"] = "invalid_mqtt_config"
+                    placeholders["error"] = str(error)
+                else:
+                    result = await self._async_connect(
+                        {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_MQTT: settings}, errors
+                    )
+                    if result is not None:
+                        return result
+        return self.async_show_form(
+            step_id=TRANSPORT_MQTT,
+            data_schema=self.add_suggested_values_to_schema(MQTT_SCHEMA, user_input or {}),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_connect(self, connection: dict[str, Any], errors: dict[str, str]) -> ConfigFlowResult | None:
+        """Identify the charger; continue to the prices on success, fill `errors` otherwise."""
+        try:
+            identity = await self._async_identify(connection)
+        except TransportConnectionError:
+            errors[CONF_HOST if connection[CONF_TRANSPORT] == TRANSPORT_MODBUS else "base"] = "cannot_connect"
+        except TransportError:
+            errors["base"] = "not_a_supported_charger"
+        except Exception:  # noqa: BLE001 - the flow must end cleanly on any failure
+            LOGGER.exception("Unexpected error while identifying the charger")
+            errors["base"] = "unknown"
+        else:
+            await self.async_set_unique_id(identity.serial)
+            self._abort_if_unique_id_configured(updates=connection)
+            self._connection = connection
+            self._identity = identity
+            return await self.async_step_prices()
+        return None
 
     async def async_step_prices(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the bidding area, the currency, the price source and the house meter."""
@@ -216,18 +332,46 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
             if source is PriceSourceKind.COMMUNITY_ENTITY and not user_input.get(CONF_PRICE_ENTITY):
                 errors[CONF_PRICE_ENTITY] = "price_entity_required"
             else:
+                self._prices = dict(user_input)
+                return await self.async_step_tariff()
+        return self.async_show_form(
+            step_id="prices",
+            data_schema=_prices_schema(user_input or {}),
+            errors=errors,
+        )
+
+    async def async_step_tariff(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the grid company, the contract, the tax zone, the main fuse and the battery size."""
+        presets = await self.hass.async_add_executor_job(load_presets)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            tariff = presets.tariffs(user_input[CONF_GRID_COMPANY])[-1]
+            fuse = user_input.get(CONF_MAIN_FUSE_A)
+            if tariff.capacity_method is CapacityMethod.FUSE_SIZE and fuse is None:
+                errors[CONF_MAIN_FUSE_A] = "main_fuse_required"
+            else:
                 assert self._identity is not None
+                data = {
+                    **self._connection,
+                    **self._prices,
+                    CONF_GRID_COMPANY: user_input[CONF_GRID_COMPANY],
+                    CONF_CONTRACT: user_input[CONF_CONTRACT],
+                    # Left empty, the zone is the company's: no VAT in the north.
+                    CONF_TAX_ZONE: user_input.get(CONF_TAX_ZONE) or tariff.vat_zone.value,
+                }
+                if fuse is not None:
+                    data[CONF_MAIN_FUSE_A] = float(fuse)
                 return self.async_create_entry(
                     title=f"{self._identity.manufacturer} {self._identity.model} {self._identity.serial}",
-                    data={**self._connection, **user_input},
+                    data=data,
                     options={
-                        CONF_BATTERY_KWH: ControlSettings().battery_kwh,
+                        CONF_BATTERY_KWH: float(user_input[CONF_BATTERY_KWH]),
                         CONF_BOOST_DURATION_MIN: DEFAULT_BOOST_DURATION_MIN,
                     },
                 )
         return self.async_show_form(
-            step_id="prices",
-            data_schema=_prices_schema(user_input or {}),
+            step_id="tariff",
+            data_schema=self.add_suggested_values_to_schema(_tariff_schema(presets.companies()), user_input or {}),
             errors=errors,
         )
 
@@ -262,7 +406,7 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_identify(self, connection: dict[str, Any]) -> ChargerIdentity:
         """Connect to the charger, read who it is, and close the connection again."""
-        transport = create_modbus_transport(connection)
+        transport = create_transport(self.hass, connection)
         try:
             await transport.connect()
             return await transport.identify()

@@ -20,6 +20,12 @@ CONF_PRICE_SOURCE: Final = "price_source"
 CONF_PRICE_ENTITY: Final = "price_entity"
 CONF_PRICE_ENTITY_INCLUDES_VAT: Final = "price_entity_includes_vat"
 CONF_TRANSPORT: Final = "transport"
+CONF_MQTT: Final = "mqtt"
+CONF_REGISTER_MAP: Final = "register_map"
+
+TRANSPORT_MODBUS: Final = "modbus"
+TRANSPORT_MQTT: Final = "mqtt"
+MQTT_DOMAIN: Final = "mqtt"
 
 DEFAULT_PORT: Final = 502
 DEFAULT_UNIT_ID: Final = 1
@@ -66,3 +72,11 @@ CONF_MAIN_FUSE_IMPORT_W: Final = "main_fuse_import_w"
 DEFAULT_BOOST_DURATION_MIN: Final = 60
 # A boost longer than a day is no longer a boost; the owner should choose the mode instead.
 MAX_BOOST_DURATION_MIN: Final = 24 * 60
+
+# The household's grid tariff, chosen in the config flow's tariff step (entry data).
+CONF_GRID_COMPANY: Final = "grid_company"
+CONF_CONTRACT: Final = "contract"
+CONF_TAX_ZONE: Final = "tax_zone"
+CONF_MAIN_FUSE_A: Final = "main_fuse_a"
+CONTRACTS: Final = ("spot", "norgespris")
+TAX_ZONES: Final = ("standard", "nord_norge", "tiltakssone")

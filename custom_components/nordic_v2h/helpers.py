@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine, Mapping
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, cast
@@ -17,31 +18,55 @@ from .const import (
     CONF_PRICE_ENTITY,
     CONF_PRICE_ENTITY_INCLUDES_VAT,
     CONF_PRICE_SOURCE,
+    CONF_MQTT,
+    CONF_REGISTER_MAP,
+    CONF_TRANSPORT,
     CONF_UNIT_ID,
     DOMAIN,
+    TRANSPORT_MQTT,
     PriceSourceKind,
 )
 from .prices.base import PriceSource, PriceSourceError
 from .prices.entity import NordpoolActionPriceSource, NordpoolSensorPriceSource
 from .prices.nordpool import NordPoolPriceSource
 from .transport import ChargerTransport, TransportError
+from .profiles import WALLBOX_QUASAR
+from .profiles.loader import profile_from_dict
 from .transport.modbus import ModbusChargerTransport
+from .transport.mqtt import MqttChargerTransport
+from .transport.mqtt_profile import MqttChargerConfig
 
 if TYPE_CHECKING:
     from .entity import NordicV2HEntity
 
 
+def parse_register_map(text: str) -> dict[str, Any]:
+    """Parse and validate a user's register map (JSON); raise ValueError saying what is wrong."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise ValueError("the register map must be a JSON object")
+    profile_from_dict(data)
+    return data
+
+
 def create_modbus_transport(connection: Mapping[str, Any]) -> ModbusChargerTransport:
-    """Return a Modbus transport for the charger at the entered address."""
+    """Return a Modbus transport for the charger at the entered address, with its register map."""
+    register_map = connection.get(CONF_REGISTER_MAP)
     return ModbusChargerTransport(
         host=str(connection[CONF_HOST]),
         port=int(connection[CONF_PORT]),
         unit_id=int(connection[CONF_UNIT_ID]),
+        profile=profile_from_dict(register_map) if register_map else WALLBOX_QUASAR,
     )
 
 
 def create_transport(hass: HomeAssistant, data: Mapping[str, Any]) -> ChargerTransport:
-    """Return the transport a config entry's data describes."""
+    """Return the transport a config entry's data describes (Modbus unless it says MQTT)."""
+    if data.get(CONF_TRANSPORT) == TRANSPORT_MQTT:
+        return MqttChargerTransport(hass, MqttChargerConfig.from_dict(data[CONF_MQTT]))
     return create_modbus_transport(data)
 
 

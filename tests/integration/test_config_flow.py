@@ -26,6 +26,12 @@ PRICES_INPUT: dict[str, Any] = {
 }
 
 
+async def start_modbus_flow(hass: HomeAssistant) -> Any:
+    """Start the user flow and choose Modbus TCP in its menu."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "modbus"})
+
+
 def unused_port() -> int:
     """Return a loopback port where nothing listens."""
     with socket.socket() as sock:
@@ -43,8 +49,11 @@ def no_setup_after_flow() -> Any:
 async def test_full_flow_creates_entry(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
     """Connection, identification and the price step create an entry keyed by the serial."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["modbus", "mqtt"]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "modbus"})
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "modbus"
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1}
@@ -61,7 +70,7 @@ async def test_full_flow_creates_entry(hass: HomeAssistant, simulator: QuasarSim
 
 async def test_cannot_connect_then_recovers(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
     """A wrong port shows cannot_connect on the host field; the right one continues."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await start_modbus_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "127.0.0.1", "port": unused_port(), "unit_id": 1}
     )
@@ -77,7 +86,7 @@ async def test_cannot_connect_then_recovers(hass: HomeAssistant, simulator: Quas
 
 async def test_unexpected_error_then_recovers(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
     """An unexpected failure shows `unknown`; a retry succeeds."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await start_modbus_flow(hass)
     with patch(
         "custom_components.nordic_v2h.config_flow.NordicV2HConfigFlow._async_identify",
         side_effect=RuntimeError("boom"),
@@ -95,7 +104,7 @@ async def test_unexpected_error_then_recovers(hass: HomeAssistant, simulator: Qu
 
 async def test_not_a_charger_then_recovers(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
     """A Modbus device that answers with exceptions is refused as not a supported charger."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await start_modbus_flow(hass)
     from quasar_simulator.registers import ExceptionCode  # noqa: PLC0415
 
     simulator.faults.exception_code = ExceptionCode.ILLEGAL_DATA_ADDRESS
@@ -113,7 +122,7 @@ async def test_not_a_charger_then_recovers(hass: HomeAssistant, simulator: Quasa
 
 async def test_price_entity_required_for_sensor_source(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
     """Choosing the sensor source without a sensor asks for it on that field."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await start_modbus_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1}
     )
@@ -131,10 +140,72 @@ async def test_already_configured_aborts_and_updates_address(
     """The same charger again aborts, and its entry takes the address just entered."""
     entry = MockConfigEntry(domain=DOMAIN, unique_id="123456", data={**entry_data(1502)})
     entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await start_modbus_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert entry.data["port"] == simulator.port
+
+
+QUASAR_LIKE_REGISTER_MAP = """{"key": "bad"}"""
+
+
+async def test_invalid_register_map_is_refused_then_quasar_default_works(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
+    """A register map that is not valid JSON or not a valid profile is refused on its field."""
+    result = await start_modbus_flow(hass)
+    for text in ("{not json", '{"key": "x"}', "[1, 2]"):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1, "register_map": text}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"register_map": "invalid_register_map"}
+        assert result["description_placeholders"]["error"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1, "register_map": ""}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], PRICES_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "register_map" not in result["data"]
+
+
+MQTT_INPUT: dict[str, Any] = {
+    "device_id": "garage-v2h",
+    "setpoint_topic": "v2h/garage/setpoint",
+    "state_topic": "v2h/garage/state",
+    "power_path": "power_w",
+    "plugged_path": "plugged",
+    "soc_path": "soc",
+    "can_discharge": True,
+    "min_power_w": 1380,
+    "max_charge_power_w": 7400,
+    "max_discharge_power_w": 7400,
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected_error"),
+    [
+        pytest.param({"max_discharge_power_w": 100}, "invalid_mqtt_config", id="discharge_below_minimum"),
+        pytest.param({"setpoint_topic": "v2h/+/setpoint"}, "invalid_mqtt_config", id="wildcard_topic"),
+    ],
+)
+async def test_mqtt_step_errors(hass: HomeAssistant, changes: dict[str, Any], expected_error: str) -> None:
+    """The MQTT step refuses an invalid charger description, and needs the MQTT integration."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "mqtt"})
+    assert result["step_id"] == "mqtt"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], MQTT_INPUT)
+    assert result["errors"] == {"base": "mqtt_not_set_up"}
+    hass.config.components.add("mqtt")
+    try:
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {**MQTT_INPUT, **changes})
+        assert result["errors"] == {"base": expected_error}
+        assert result["description_placeholders"]["error"]
+    finally:
+        hass.config.components.remove("mqtt")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], MQTT_INPUT)
+    assert result["errors"] == {"base": "mqtt_not_set_up"}

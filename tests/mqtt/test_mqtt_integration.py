@@ -1,0 +1,104 @@
+"""Nordic V2H end to end over MQTT: the config flow, entities and modes against a real broker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from custom_components.nordic_v2h.const import DOMAIN
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+
+from ..integration.conftest import PRICE_SENSOR, price_attributes
+from .conftest import BASE_CONFIG, CONTROL, GOOD_DOC, SETPOINT, STATE, STATUS, Device, wait_for
+
+if TYPE_CHECKING:
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from homeassistant.core import HomeAssistant
+
+FLOW_INPUT: dict[str, Any] = {
+    key: BASE_CONFIG[key]
+    for key in (
+        "device_id",
+        "setpoint_topic",
+        "state_topic",
+        "power_path",
+        "plugged_path",
+        "soc_path",
+        "status_path",
+        "availability_topic",
+        "control_topic",
+        "can_discharge",
+        "min_power_w",
+        "max_charge_power_w",
+        "max_discharge_power_w",
+    )
+}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from custom_components."""
+
+
+def entity_id(hass: HomeAssistant, platform: str, key: str) -> str:
+    """Return the entity id of one of the charger's entities."""
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{BASE_CONFIG['device_id']}_{key}")
+    assert found is not None
+    return found
+
+
+async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, device: Device
+) -> None:
+    """The flow identifies the MQTT charger; its state shows up; modes publish setpoints and release."""
+    hass.states.async_set(PRICE_SENSOR, "0.6", price_attributes(datetime.now(UTC)))
+    device.publish(STATUS, "online", retain=True)
+    # Chargers keep their last state retained, so a new subscriber learns it at once.
+    device.publish(STATE, GOOD_DOC, retain=True)
+
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "mqtt"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], FLOW_INPUT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {}, result["description_placeholders"]
+    assert result["step_id"] == "prices"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "area": "NO1",
+            "currency": "NOK",
+            "price_source": "community_entity",
+            "price_entity": PRICE_SENSOR,
+            "price_entity_includes_vat": False,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.unique_id == BASE_CONFIG["device_id"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED, entry.reason
+
+    async def soc_shown() -> bool:
+        await entry.runtime_data.charger_coordinator.async_refresh()
+        return hass.states.get(entity_id(hass, "sensor", "soc")).state == "55.5"
+
+    await wait_for(soc_shown, "the state of charge from the state document is shown")
+
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": entity_id(hass, "select", "mode"), "option": "charge_now"}, blocking=True
+    )
+    await wait_for(lambda: any(msg.payload == "7400" for msg in device.on(SETPOINT)), "a 7400 W setpoint arrives")
+    assert all(not msg.retain for msg in device.on(SETPOINT))
+
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": entity_id(hass, "select", "mode"), "option": "off"}, blocking=True
+    )
+    await wait_for(lambda: device.on(SETPOINT)[-1].payload == "0", "the release publishes setpoint 0")
+    await wait_for(lambda: bool(device.on(CONTROL)) and device.on(CONTROL)[-1].payload == "0", "control is released")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
