@@ -21,8 +21,10 @@ from .const import (
 )
 from .controller import V2HController
 from .coordinator import ChargerCoordinator, PriceCoordinator
+from .costs import CostView, build_cost_model
 from .data import NordicV2HConfigEntry, NordicV2HRuntimeData
 from .helpers import create_price_source, create_transport
+from .peaks import PeakTracker
 from .repairs import IssueMonitor, load_tariff_data_date
 from .services import async_setup_services
 from .settings import ControlSettings, SettingsStore
@@ -104,6 +106,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
         settings=settings,
         house_power_entity=entry.data.get(CONF_HOUSE_POWER_ENTITY),
     )
+    # The household's costs and the house meter's hourly peaks (each optional)
+    cost_model = await hass.async_add_executor_job(build_cost_model, dict(entry.data), dict(entry.options))
+    house_entity = entry.data.get(CONF_HOUSE_POWER_ENTITY)
+    peak_tracker = PeakTracker(hass, entry.entry_id, house_entity) if house_entity else None
+    if peak_tracker is not None:
+        await peak_tracker.async_start()
     entry.runtime_data = NordicV2HRuntimeData(
         charger_coordinator=charger,
         controller=controller,
@@ -111,6 +119,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
         price_coordinator=prices,
         settings=settings,
         transport=transport,
+        cost_model=cost_model,
+        peak_tracker=peak_tracker,
+        cost_view=CostView(cost_model, peak_tracker),
     )
     await charger.async_config_entry_first_refresh()
     # Prices may be late or the source down: the integration still starts and keeps retrying.
@@ -159,6 +170,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) -
     if unloaded:
         await _async_shutdown(entry)
         await entry.runtime_data.settings.async_flush()
+        if (tracker := entry.runtime_data.peak_tracker) is not None:
+            await tracker.async_stop()
     return unloaded
 
 

@@ -8,9 +8,10 @@ and control is handed back to the charger on unload, shutdown, mode Off, or a lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfPower
@@ -23,8 +24,9 @@ from .const import CHARGER_LOST_RELEASE_AFTER, LOGGER, OperatingMode
 from .core.safety import LimitReason, SafetyLimits, apply_safety
 from .core.timeseries import QUARTER_S, floor_to_slot
 from .core.types import ReasonKey
-from .planning import AutoPlan, build_auto_plan
-from .transport import ChargerState, ChargerStatus, TransportError
+from .costs import plan_context
+from .planning import AutoPlan, build_auto_plan, realtime_setpoint
+from .transport import ChargerState, TransportError
 
 if TYPE_CHECKING:
     from .coordinator import ChargerCoordinator, PriceCoordinator
@@ -256,7 +258,22 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         plan = await self._async_auto_plan(state, now)
         if plan is None:
             return 0.0, ReasonKey.NO_PRICES
-        return plan.power_now_w, plan.reason
+        tracker = self.config_entry.runtime_data.peak_tracker
+        if tracker is None:
+            return plan.power_now_w, plan.reason
+        # The rule layer guards the running clock hour's import with what the meter measures.
+        meter_w = tracker.power_w
+        setpoint = realtime_setpoint(
+            now_utc=now,
+            auto_plan=plan,
+            state=state,
+            settings=settings,
+            capabilities=self.transport.capabilities,
+            house_power_w=None if meter_w is None else meter_w - state.power_w,
+            hour_import_kwh=tracker.running_hour_kwh(now),
+            previous_setpoint_w=self.last_written_w,
+        )
+        return setpoint.power_w, setpoint.reason
 
     def _discharge_to_house_w(self) -> float:
         """Return how much to discharge: the house's use when it is measured, else the maximum.
@@ -279,8 +296,12 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         settings = self.settings.current
         key = (floor_to_slot(now), prices.fetched_utc, settings, state.plugged_in, state.soc_pct is None)
         if key != self._plan_key:
+            runtime = self.config_entry.runtime_data
+            context = plan_context(
+                runtime.cost_model, runtime.peak_tracker, now_utc=now, car_power_w=state.power_w
+            )
             self._plan = await self.hass.async_add_executor_job(
-                build_auto_plan, now, prices.spot, state, settings, self.transport.capabilities
+                partial(build_auto_plan, now, prices.spot, state, settings, self.transport.capabilities, context=context)
             )
             self._plan_key = key
         return self._plan

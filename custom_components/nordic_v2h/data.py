@@ -10,6 +10,9 @@ from homeassistant.config_entries import ConfigEntry
 if TYPE_CHECKING:
     from .controller import V2HController
     from .coordinator import ChargerCoordinator, PriceCoordinator
+    from .core.tariff import CostModel
+    from .costs import CostView
+    from .peaks import PeakTracker
     from .settings import SettingsStore
     from .transport import ChargerIdentity, ChargerTransport
 
@@ -24,6 +27,11 @@ class NordicV2HRuntimeData:
     price_coordinator: PriceCoordinator
     settings: SettingsStore
     transport: ChargerTransport
+    # The household's cost model (None without a grid company) and the house meter's peaks
+    # (None without a house power sensor).
+    cost_model: CostModel | None = None
+    peak_tracker: PeakTracker | None = None
+    cost_view: CostView | None = None
 
 
 type NordicV2HConfigEntry = ConfigEntry[NordicV2HRuntimeData]

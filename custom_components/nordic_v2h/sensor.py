@@ -23,6 +23,7 @@ from homeassistant.util import dt as dt_util
 from .const import CHARGER_STATUS_OPTIONS, LOGGER
 from .controller import DECISION_OPTIONS, REASON_OPTIONS, ControlStatus, V2HController
 from .coordinator import ChargerCoordinator, PriceCoordinator, PriceData
+from .costs import CostSnapshot, CostView
 from .data import NordicV2HConfigEntry
 from .entity import NordicV2HEntity
 from .transport import ChargerState
@@ -141,6 +142,7 @@ async def async_setup_entry(
         for description in CONTROL_SENSORS
     )
     entities.extend(owner_sensors(entry))
+    entities.extend(cost_sensors(entry))
     async_add_entities(entities)
 
 
@@ -329,3 +331,174 @@ class TimeToTargetSensor(NordicV2HEntity[ChargerCoordinator], SensorEntity):
         return time_to_target_min(
             self.coordinator.data.soc_pct, target_soc_pct, settings.battery_kwh, charge_power_w
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CostSensorDescription(SensorEntityDescription):
+    """A sensor of the household's costs, peaks or plan, computed at the current moment."""
+
+    value_fn: Callable[[CostSnapshot, ControlStatus], StateType]
+    attributes_fn: Callable[[CostSnapshot, ControlStatus], dict[str, Any]] | None = None
+    needs_cost_model: bool = False
+    needs_house_meter: bool = False
+
+
+# Slots listed in the planned-power attribute: a day ahead is what dashboards chart.
+PLAN_ATTRIBUTE_SLOTS: Final = 96
+
+
+def _plan_attributes(_snapshot: CostSnapshot, status: ControlStatus) -> dict[str, Any]:
+    """Return the plan's next slots (start, W), its expected cost and its import threshold."""
+    plan = status.plan
+    if plan is None:
+        return {"slots": [], "expected_cost_nok": None, "import_threshold_kw": None}
+    return {
+        "slots": [[slot.start_utc.isoformat(), round(slot.power_w)] for slot in plan.slots[:PLAN_ATTRIBUTE_SLOTS]],
+        "expected_cost_nok": round(plan.expected_cost_nok, 2),
+        "import_threshold_kw": plan.import_threshold_kw,
+    }
+
+
+def _step_attributes(snapshot: CostSnapshot, _status: ControlStatus) -> dict[str, Any]:
+    """Return the step's range and the month's capacity measure so far."""
+    step = snapshot.capacity
+    if step is None:
+        return {}
+    return {"from_kw": step.step_from_kw, "to_kw": step.step_to_kw, "measure_kw": round(step.measure_kw, 3)}
+
+
+COST_SENSORS: tuple[CostSensorDescription, ...] = (
+    CostSensorDescription(
+        key="all_in_price",
+        translation_key="all_in_price",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="NOK/kWh",
+        suggested_display_precision=3,
+        needs_cost_model=True,
+        value_fn=lambda snapshot, _status: snapshot.import_price_now,
+    ),
+    CostSensorDescription(
+        key="all_in_price_next_hour",
+        translation_key="all_in_price_next_hour",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="NOK/kWh",
+        suggested_display_precision=3,
+        needs_cost_model=True,
+        value_fn=lambda snapshot, _status: snapshot.import_price_next_hour,
+    ),
+    CostSensorDescription(
+        key="peak_days_mean",
+        translation_key="peak_days_mean",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        needs_house_meter=True,
+        value_fn=lambda snapshot, _status: snapshot.top_days_mean_kw,
+        attributes_fn=lambda snapshot, _status: {
+            "peak_days": [{"date": day.isoformat(), "kw": round(kwh, 3)} for day, kwh in snapshot.top_days]
+        },
+    ),
+    CostSensorDescription(
+        key="capacity_step",
+        translation_key="capacity_step",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=0,
+        needs_cost_model=True,
+        needs_house_meter=True,
+        value_fn=lambda snapshot, _status: None if snapshot.capacity is None else snapshot.capacity.step_from_kw,
+        attributes_fn=_step_attributes,
+    ),
+    CostSensorDescription(
+        key="capacity_step_cost",
+        translation_key="capacity_step_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="NOK",
+        suggested_display_precision=0,
+        needs_cost_model=True,
+        needs_house_meter=True,
+        value_fn=lambda snapshot, _status: (
+            None if snapshot.capacity is None else round(snapshot.capacity.step_nok_per_month, 2)
+        ),
+    ),
+    CostSensorDescription(
+        key="capacity_headroom",
+        translation_key="capacity_headroom",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=2,
+        needs_cost_model=True,
+        needs_house_meter=True,
+        value_fn=lambda snapshot, _status: snapshot.headroom_kw,
+    ),
+    CostSensorDescription(
+        key="projected_hour_import",
+        translation_key="projected_hour_import",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        needs_house_meter=True,
+        value_fn=lambda snapshot, _status: snapshot.projected_hour_kwh,
+    ),
+    CostSensorDescription(
+        key="planned_power",
+        translation_key="planned_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda _snapshot, status: None if status.plan is None else round(status.plan.power_now_w),
+        attributes_fn=_plan_attributes,
+    ),
+)
+
+
+def cost_sensors(entry: NordicV2HConfigEntry) -> list[SensorEntity]:
+    """Return the cost, peak and plan sensors this entry has the inputs for.
+
+    Without a grid company there are no all-in prices or capacity steps; without a house
+    power sensor there are no peaks, headroom or hourly projection.
+    """
+    data = entry.runtime_data
+    return [
+        CostSensor(entry=entry, coordinator=data.controller, description=description)
+        for description in COST_SENSORS
+        if (data.cost_model is not None or not description.needs_cost_model)
+        and (data.peak_tracker is not None or not description.needs_house_meter)
+    ]
+
+
+class CostSensor(NordicV2HEntity[V2HController], SensorEntity):
+    """A cost, peak or plan value, refreshed on every control step and every meter reading."""
+
+    entity_description: CostSensorDescription
+    # The plan's slots change every quarter and would bloat the recorder's history.
+    _unrecorded_attributes = frozenset({"slots"})
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the house meter's readings as well as the controller."""
+        await super().async_added_to_hass()
+        if self.entity_description.needs_house_meter and (tracker := self.runtime_data.peak_tracker) is not None:
+            self.async_on_remove(tracker.async_add_listener(self.async_write_ha_state))
+
+    def _snapshot(self) -> CostSnapshot:
+        """Return the costs and peaks now."""
+        view = self.runtime_data.cost_view
+        prices = self.runtime_data.price_coordinator.data
+        spot = prices.spot if prices is not None else None
+        if view is None:
+            view = CostView(None, None)
+        return view.snapshot(spot, dt_util.utcnow())
+
+    @property
+    def native_value(self) -> StateType:
+        """Return the value now."""
+        return self.entity_description.value_fn(self._snapshot(), self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the details (peak days, step range, plan slots)."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self._snapshot(), self.coordinator.data)

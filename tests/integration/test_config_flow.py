@@ -26,6 +26,17 @@ PRICES_INPUT: dict[str, Any] = {
 }
 
 
+TARIFF_INPUT: dict[str, Any] = {"grid_company": "Elvia", "contract": "spot", "battery_kwh": 60.0}
+TARIFF_DATA: dict[str, Any] = {"grid_company": "Elvia", "contract": "spot", "tax_zone": "standard"}
+
+
+async def configure_prices_and_tariff(hass: HomeAssistant, result: Any) -> Any:
+    """Fill in the price step and then the tariff step."""
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], PRICES_INPUT)
+    assert result["step_id"] == "tariff"
+    return await hass.config_entries.flow.async_configure(result["flow_id"], TARIFF_INPUT)
+
+
 async def start_modbus_flow(hass: HomeAssistant) -> Any:
     """Start the user flow and choose Modbus TCP in its menu."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
@@ -62,10 +73,15 @@ async def test_full_flow_creates_entry(hass: HomeAssistant, simulator: QuasarSim
     assert result["step_id"] == "prices"
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], PRICES_INPUT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "tariff"
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], TARIFF_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Wallbox Quasar 123456"
     assert result["result"].unique_id == "123456"
-    assert result["data"] == entry_data(simulator.port)
+    assert result["data"] == {**entry_data(simulator.port), **TARIFF_DATA}
+    assert result["options"]["battery_kwh"] == TARIFF_INPUT["battery_kwh"]
 
 
 async def test_cannot_connect_then_recovers(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
@@ -80,7 +96,7 @@ async def test_cannot_connect_then_recovers(hass: HomeAssistant, simulator: Quas
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1}
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], PRICES_INPUT)
+    result = await configure_prices_and_tariff(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -98,7 +114,7 @@ async def test_unexpected_error_then_recovers(hass: HomeAssistant, simulator: Qu
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1}
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], PRICES_INPUT)
+    result = await configure_prices_and_tariff(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -116,7 +132,7 @@ async def test_not_a_charger_then_recovers(hass: HomeAssistant, simulator: Quasa
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1}
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], PRICES_INPUT)
+    result = await configure_prices_and_tariff(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -130,7 +146,7 @@ async def test_price_entity_required_for_sensor_source(hass: HomeAssistant, simu
     result = await hass.config_entries.flow.async_configure(result["flow_id"], without_sensor)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"price_entity": "price_entity_required"}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], PRICES_INPUT)
+    result = await configure_prices_and_tariff(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -167,7 +183,7 @@ async def test_invalid_register_map_is_refused_then_quasar_default_works(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1, "register_map": ""}
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], PRICES_INPUT)
+    result = await configure_prices_and_tariff(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert "register_map" not in result["data"]
 
@@ -209,3 +225,82 @@ async def test_mqtt_step_errors(hass: HomeAssistant, changes: dict[str, Any], ex
         hass.config.components.remove("mqtt")
     result = await hass.config_entries.flow.async_configure(result["flow_id"], MQTT_INPUT)
     assert result["errors"] == {"base": "mqtt_not_set_up"}
+
+
+async def reach_tariff_step(hass: HomeAssistant, simulator: QuasarSimulator) -> Any:
+    """Go through the connection and price steps to the tariff step."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    if result["type"] is FlowResultType.MENU:
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "modbus"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], PRICES_INPUT)
+    assert result["step_id"] == "tariff"
+    return result
+
+
+async def test_tariff_step_lists_every_preset_company(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
+    """The grid company is a sorted, searchable dropdown of the 73 bundled companies."""
+    result = await reach_tariff_step(hass, simulator)
+    selector = result["data_schema"].schema["grid_company"].config
+    assert {"Elvia", "BKK", "Arva", "Tensio TN"} <= set(selector["options"])
+    assert len(selector["options"]) == 73
+    assert selector["sort"] is True
+    assert selector["mode"] == "dropdown"
+
+
+@pytest.mark.parametrize(
+    ("tariff_input", "expected_data"),
+    [
+        pytest.param(
+            {"grid_company": "BKK", "contract": "norgespris", "battery_kwh": 40.0},
+            {"grid_company": "BKK", "contract": "norgespris", "tax_zone": "standard"},
+            id="southern_company_defaults_to_standard_vat",
+        ),
+        pytest.param(
+            {"grid_company": "Arva", "contract": "spot", "battery_kwh": 40.0},
+            {"grid_company": "Arva", "contract": "spot", "tax_zone": "nord_norge"},
+            id="northern_company_defaults_to_no_vat_zone",
+        ),
+        pytest.param(
+            {"grid_company": "Barents Nett", "contract": "spot", "battery_kwh": 40.0},
+            {"grid_company": "Barents Nett", "contract": "spot", "tax_zone": "tiltakssone"},
+            id="finnmark_company_defaults_to_action_zone",
+        ),
+        pytest.param(
+            {"grid_company": "Arva", "contract": "spot", "tax_zone": "standard", "battery_kwh": 40.0},
+            {"grid_company": "Arva", "contract": "spot", "tax_zone": "standard"},
+            id="chosen_zone_overrides_the_company_zone",
+        ),
+        pytest.param(
+            {"grid_company": "Elvia", "contract": "spot", "main_fuse_a": 63, "battery_kwh": 75.0},
+            {"grid_company": "Elvia", "contract": "spot", "tax_zone": "standard", "main_fuse_a": 63.0},
+            id="main_fuse_is_stored_in_amperes",
+        ),
+    ],
+)
+async def test_tariff_step_stores_the_tariff(
+    hass: HomeAssistant,
+    simulator: QuasarSimulator,
+    tariff_input: dict[str, Any],
+    expected_data: dict[str, Any],
+) -> None:
+    """The tariff choices land in the entry's data; the zone follows the company unless chosen."""
+    result = await reach_tariff_step(hass, simulator)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], tariff_input)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {**entry_data(simulator.port), **expected_data}
+    assert result["options"]["battery_kwh"] == tariff_input["battery_kwh"]
+
+
+async def test_fuse_priced_company_needs_the_fuse(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
+    """A company that prices capacity by fuse size asks for the fuse, then accepts it."""
+    result = await reach_tariff_step(hass, simulator)
+    without_fuse = {"grid_company": "Netera", "contract": "spot", "battery_kwh": 40.0}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], without_fuse)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"main_fuse_a": "main_fuse_required"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**without_fuse, "main_fuse_a": 40})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["main_fuse_a"] == 40.0
