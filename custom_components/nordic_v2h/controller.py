@@ -126,6 +126,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         self.settings = settings
         self.house_power_entity = house_power_entity
         self.in_control = False
+        self.release_after_outage = False
         self.last_written_w: int | None = None
         self._plan: AutoPlan | None = None
         self._plan_key: tuple[object, ...] | None = None
@@ -216,6 +217,12 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             return self._status(Decision.IDLE, Reason.CHARGER_UNREACHABLE, 0, now)
 
         state = self.charger.data
+        if self.release_after_outage:
+            # Back after a long outage: hand control back first, so nothing runs on a stale
+            # command; the decision below takes control again if the mode wants it.
+            self.in_control = True
+            await self.async_release_control()
+            self.release_after_outage = False
         requested_w, reason = await self._async_requested_power(state, now)
         # The safety limits name the reason when they change the request.
         limits = SafetyLimits(
@@ -344,9 +351,12 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         """After a long outage assume the charger's watchdog took control back."""
         last = self.charger.last_success_utc
         if self.in_control and (last is None or now - last > CHARGER_LOST_RELEASE_AFTER):
-            LOGGER.warning("The charger has been unreachable since %s; control will be taken anew", last)
+            LOGGER.warning(
+                "The charger has been unreachable since %s; control is handed back when it returns", last
+            )
             self.in_control = False
             self.last_written_w = None
+            self.release_after_outage = True
 
     async def async_release_control(self) -> None:
         """Hand the charger back to its own control, if we hold it."""

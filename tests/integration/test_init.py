@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+import time
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -68,6 +70,40 @@ async def test_charger_unreachable_then_recovers(
     assert hass.states.get(power).state == STATE_UNAVAILABLE
 
     await simulator.start(port=port)
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=60))
-    await hass.async_block_till_done(wait_background_tasks=True)
+    # The transport waits out its reconnect backoff in real time (seconds), so poll until it is back.
+    deadline = time.monotonic() + 20
+    while hass.states.get(power).state == STATE_UNAVAILABLE and time.monotonic() < deadline:
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=10))
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await asyncio.sleep(0.5)
     assert hass.states.get(power).state != STATE_UNAVAILABLE
+
+
+async def test_long_outage_hands_control_back_when_the_charger_returns(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """After more than two minutes without the charger, control is released once it answers again."""
+    await select_mode(hass, "charge_now")
+    await select_mode(hass, "idle")
+    assert simulator.control_mode is ControlMode.REMOTE
+    port = simulator.port
+    await simulator.stop()
+    # Pretend the last good reading is three minutes old rather than waiting for it.
+    charger = init_integration.runtime_data.charger_coordinator
+    charger.last_success_utc = dt_util.utcnow() - timedelta(minutes=3)
+    # A failed poll, then the controller's debounced run after it.
+    for seconds in (10, 25):
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+        await hass.async_block_till_done(wait_background_tasks=True)
+    controller = init_integration.runtime_data.controller
+    assert controller.release_after_outage, (controller.data.reason, controller.in_control, charger.last_update_success)
+
+    await simulator.start(port=port)
+    deadline = time.monotonic() + 20
+    while controller.release_after_outage and time.monotonic() < deadline:
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=10))
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await asyncio.sleep(0.5)
+    assert not controller.release_after_outage
+    # Idle wants nothing from the charger, so it stays with the charger's own control.
+    assert simulator.control_mode is ControlMode.USER
