@@ -12,7 +12,7 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 
-from ..integration.conftest import PRICE_SENSOR, price_attributes
+from tests.integration.conftest import PRICE_SENSOR, price_attributes
 from .conftest import BASE_CONFIG, CONTROL, GOOD_DOC, SETPOINT, STATE, STATUS, Device, wait_for
 
 if TYPE_CHECKING:
