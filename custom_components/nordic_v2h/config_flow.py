@@ -378,6 +378,9 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Change the address of the same charger: connect, identify, and refuse a different one."""
         entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_TRANSPORT) == TRANSPORT_MQTT:
+            # An MQTT charger has no address: its topics are chosen when it is added.
+            return self.async_abort(reason="reconfigure_mqtt")
         errors: dict[str, str] = {}
         if user_input is not None:
             connection = {
@@ -386,7 +389,8 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_UNIT_ID: int(user_input[CONF_UNIT_ID]),
             }
             try:
-                identity = await self._async_identify(connection)
+                # The rest of the entry's data (such as a register map) describes the same charger.
+                identity = await self._async_identify({**entry.data, **connection})
             except TransportConnectionError:
                 errors[CONF_HOST] = "cannot_connect"
             except TransportError:

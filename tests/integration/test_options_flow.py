@@ -165,3 +165,18 @@ async def test_migration(
         assert entry.minor_version == 2
         assert await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
+
+
+async def test_reconfigure_mqtt_entry_aborts(hass: HomeAssistant) -> None:
+    """An MQTT charger has no address to change; the flow says so instead of asking for one."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="mqtt-charger",
+        data={"transport": "mqtt"},
+        version=1,
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_mqtt"
