@@ -202,23 +202,31 @@ class HomeAssistantClient:
             self.token = (await response.json())["access_token"]
 
     async def add_integration(self, sim_port: int, price_source: str) -> dict[str, Any]:
-        """Walk through the integration's real config flow."""
-        flow = await self.post("/api/config/config_entries/flow", {"handler": DOMAIN, "show_advanced_options": False})
-        step = await self.post(
-            f"/api/config/config_entries/flow/{flow['flow_id']}",
-            {"host": "127.0.0.1", "port": sim_port, "unit_id": 1},
-        )
-        if step.get("type") == "abort":
-            return dict(step)
-        if step.get("errors"):
-            raise RuntimeError(f"the charger step failed: {step['errors']}")
-        prices: dict[str, Any] = {"area": "NO1", "currency": "NOK", "price_source": price_source, "price_entity_includes_vat": False}
-        if price_source == "community_entity":
-            prices["price_entity"] = PRICE_SENSOR
-        result = await self.post(f"/api/config/config_entries/flow/{flow['flow_id']}", prices)
-        if result.get("type") != "create_entry":
-            raise RuntimeError(f"the price step did not create an entry: {result}")
-        return dict(result)
+        """Walk through the integration's real config flow, answering each step as a user would."""
+        answers: dict[str, dict[str, Any]] = {
+            "modbus": {"host": "127.0.0.1", "port": sim_port, "unit_id": 1},
+            "prices": {
+                "area": "NO1",
+                "currency": "NOK",
+                "price_source": price_source,
+                "price_entity_includes_vat": False,
+                **({"price_entity": PRICE_SENSOR} if price_source == "community_entity" else {}),
+            },
+            "tariff": {"grid_company": "Elvia", "contract": "spot", "battery_kwh": 40},
+        }
+        step = await self.post("/api/config/config_entries/flow", {"handler": DOMAIN, "show_advanced_options": False})
+        for _ in range(10):
+            if step.get("type") == "menu":
+                step = await self.post(f"/api/config/config_entries/flow/{step['flow_id']}", {"next_step_id": "modbus"})
+                continue
+            if step.get("type") != "form":
+                return dict(step)
+            if step.get("errors"):
+                raise RuntimeError(f"the {step['step_id']} step failed: {step['errors']}")
+            known = {field["name"] for field in step.get("data_schema", [])}
+            answer = {key: value for key, value in answers.get(step["step_id"], {}).items() if key in known}
+            step = await self.post(f"/api/config/config_entries/flow/{step['flow_id']}", answer)
+        raise RuntimeError(f"the config flow did not finish: {step}")
 
     async def states(self) -> list[dict[str, Any]]:
         """Return every entity state."""
@@ -311,6 +319,8 @@ async def run(args: argparse.Namespace) -> int:
             # this run's simulator port, which reloads it.
             result = await client.add_integration(sim_port, price_source)
             log(f"integration: {result.get('type')} {result.get('title', result.get('reason', ''))}")
+            if result.get("type") != "create_entry" and result.get("reason") != "already_configured":
+                raise RuntimeError(f"the integration was not added: {result}")
             seen = await wait_for_entities(client, timeout_s=120)
             for entity_id, state in sorted(seen.items()):
                 log(f"  {entity_id} = {state}")

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 ISSUE_CONTROL_REFUSED: Final = "charger_refuses_control"
 ISSUE_PRICES_UNAVAILABLE: Final = "prices_unavailable"
 ISSUE_TARIFF_DATA_OUTDATED: Final = "tariff_data_outdated"
+ISSUE_CHARGER_NOT_RESPONDING: Final = "charger_not_responding"
+# A Modbus module that accepts connections but answers nothing (a known Quasar fault, fixed only
+# by power-cycling the charger) shows as requests that time out one after the other.
+NOT_RESPONDING_AFTER_TIMEOUTS: Final = 3
 
 # A refused command can be a one-off (the charger rebooting); minutes of refusals are a setting.
 CONTROL_REFUSED_AFTER: Final = timedelta(minutes=5)
@@ -93,6 +97,8 @@ class IssueMonitor:
             self.prices_missing_since is not None
             and now - self.prices_missing_since >= PRICES_UNAVAILABLE_AFTER,
         )
+        timeouts = int(getattr(data.transport, "consecutive_timeouts", 0))
+        self._set_issue(ISSUE_CHARGER_NOT_RESPONDING, timeouts >= NOT_RESPONDING_AFTER_TIMEOUTS)
         self._set_issue(
             ISSUE_TARIFF_DATA_OUTDATED,
             tariff_data_outdated(self.tariff_data_date, now.astimezone(OSLO).date()),
@@ -127,7 +133,12 @@ class IssueMonitor:
     @callback
     def async_clear(self) -> None:
         """Remove every issue of the entry, when it is unloaded."""
-        for kind in (ISSUE_CONTROL_REFUSED, ISSUE_PRICES_UNAVAILABLE, ISSUE_TARIFF_DATA_OUTDATED):
+        for kind in (
+            ISSUE_CONTROL_REFUSED,
+            ISSUE_PRICES_UNAVAILABLE,
+            ISSUE_TARIFF_DATA_OUTDATED,
+            ISSUE_CHARGER_NOT_RESPONDING,
+        ):
             ir.async_delete_issue(self.hass, DOMAIN, entry_issue_id(kind, self.entry.entry_id))
 
 

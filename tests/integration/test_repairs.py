@@ -154,3 +154,25 @@ async def test_fix_flow_needs_an_entry(hass: HomeAssistant) -> None:
     """An issue without an entry id cannot be fixed."""
     with pytest.raises(ValueError, match="no entry"):
         await repairs.async_create_fix_flow(hass, "x", None)
+
+
+async def test_hung_charger_raises_and_clears_a_repair_issue(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """A charger that keeps the connection open but stops answering gets a repair issue until it answers."""
+    issue_id = repairs.entry_issue_id(repairs.ISSUE_CHARGER_NOT_RESPONDING, init_integration.entry_id)
+    transport = init_integration.runtime_data.transport
+    simulator.faults.hang = True
+    charger = init_integration.runtime_data.charger_coordinator
+    for _ in range(repairs.NOT_RESPONDING_AFTER_TIMEOUTS):
+        await charger.async_refresh()
+    assert transport.consecutive_timeouts >= repairs.NOT_RESPONDING_AFTER_TIMEOUTS
+    await init_integration.runtime_data.controller.async_refresh()
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+    simulator.faults.hang = False
+    await charger.async_refresh()
+    await init_integration.runtime_data.controller.async_refresh()
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
