@@ -77,7 +77,9 @@ def prepare_config(config_dir: Path, port: int, fresh: bool) -> bool:
     if fresh and config_dir.exists():
         shutil.rmtree(config_dir)
     config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "configuration.yaml").write_text(CONFIGURATION_YAML.format(port=port), encoding="utf-8")
+    (config_dir / "configuration.yaml").write_text(
+        CONFIGURATION_YAML.format(port=port), encoding="utf-8"
+    )
     components = config_dir / "custom_components"
     components.mkdir(exist_ok=True)
     link = components / DOMAIN
@@ -112,7 +114,11 @@ def recorded_price_attributes(now: datetime) -> dict[str, Any]:
 
     raw_today = day_entries(0)
     current = next(
-        (entry["value"] for entry in raw_today if datetime.fromisoformat(entry["start"]) <= now < datetime.fromisoformat(entry["end"])),
+        (
+            entry["value"]
+            for entry in raw_today
+            if datetime.fromisoformat(entry["start"]) <= now < datetime.fromisoformat(entry["end"])
+        ),
         raw_today[0]["value"],
     )
     return {
@@ -157,7 +163,9 @@ class HomeAssistantClient:
 
     async def post(self, path: str, payload: dict[str, Any] | None = None) -> Any:
         """POST JSON and return the decoded answer, raising on HTTP errors."""
-        async with self.session.post(f"{self.base_url}{path}", json=payload or {}, headers=self.headers) as response:
+        async with self.session.post(
+            f"{self.base_url}{path}", json=payload or {}, headers=self.headers
+        ) as response:
             text = await response.text()
             if response.status >= 400:
                 raise RuntimeError(f"POST {path} answered {response.status}: {text}")
@@ -173,12 +181,20 @@ class HomeAssistantClient:
         """Create the owner, finish onboarding and log in."""
         created = await self.post(
             "/api/onboarding/users",
-            {"client_id": CLIENT_ID, "name": "Demo", "username": DEMO_USER, "password": password, "language": "en"},
+            {
+                "client_id": CLIENT_ID,
+                "name": "Demo",
+                "username": DEMO_USER,
+                "password": password,
+                "language": "en",
+            },
         )
         await self.exchange_code(created["auth_code"])
         for step in ("core_config", "analytics"):
             await self.post(f"/api/onboarding/{step}")
-        await self.post("/api/onboarding/integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID})
+        await self.post(
+            "/api/onboarding/integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}
+        )
 
     async def login(self, password: str) -> None:
         """Log in with the demo user through the login flow."""
@@ -214,17 +230,25 @@ class HomeAssistantClient:
             },
             "tariff": {"grid_company": "Elvia", "contract": "spot", "battery_kwh": 40},
         }
-        step = await self.post("/api/config/config_entries/flow", {"handler": DOMAIN, "show_advanced_options": False})
+        step = await self.post(
+            "/api/config/config_entries/flow", {"handler": DOMAIN, "show_advanced_options": False}
+        )
         for _ in range(10):
             if step.get("type") == "menu":
-                step = await self.post(f"/api/config/config_entries/flow/{step['flow_id']}", {"next_step_id": "modbus"})
+                step = await self.post(
+                    f"/api/config/config_entries/flow/{step['flow_id']}", {"next_step_id": "modbus"}
+                )
                 continue
             if step.get("type") != "form":
                 return dict(step)
             if step.get("errors"):
                 raise RuntimeError(f"the {step['step_id']} step failed: {step['errors']}")
             known = {field["name"] for field in step.get("data_schema", [])}
-            answer = {key: value for key, value in answers.get(step["step_id"], {}).items() if key in known}
+            answer = {
+                key: value
+                for key, value in answers.get(step["step_id"], {}).items()
+                if key in known
+            }
             step = await self.post(f"/api/config/config_entries/flow/{step['flow_id']}", answer)
         raise RuntimeError(f"the config flow did not finish: {step}")
 
@@ -238,7 +262,9 @@ async def nordpool_reachable() -> bool:
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
-            session.get("https://dataportal-api.nordpoolgroup.com/api/DayAheadPriceIndices") as response,
+            session.get(
+                "https://dataportal-api.nordpoolgroup.com/api/DayAheadPriceIndices"
+            ) as response,
         ):
             return response.status < 500
     except (aiohttp.ClientError, TimeoutError, OSError):
@@ -279,7 +305,9 @@ def _unit_kwargs() -> dict[str, int]:
 async def run(args: argparse.Namespace) -> int:
     """Run the demo; return the exit code."""
     smoke = bool(args.smoke)
-    config_dir = Path(tempfile.mkdtemp(prefix="nordic-v2h-demo-")) if smoke else Path(args.config).resolve()
+    config_dir = (
+        Path(tempfile.mkdtemp(prefix="nordic-v2h-demo-")) if smoke else Path(args.config).resolve()  # noqa: ASYNC240 - start-up, before anything runs
+    )
     ha_port = free_port() if smoke else int(args.port)
     sim_port = free_port()
     needs_onboarding = prepare_config(config_dir, ha_port, fresh=bool(args.fresh))
@@ -290,16 +318,34 @@ async def run(args: argparse.Namespace) -> int:
         log(f"starting the Wallbox Quasar simulator on 127.0.0.1:{sim_port}")
         processes.append(
             await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "quasar_simulator", "--host", "127.0.0.1", "--port", str(sim_port),
-                "--soc", "45", "--speed", "1",
-                cwd=ROOT, stdout=log_file, stderr=log_file,
+                sys.executable,
+                "-m",
+                "quasar_simulator",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(sim_port),
+                "--soc",
+                "45",
+                "--speed",
+                "1",
+                cwd=ROOT,
+                stdout=log_file,
+                stderr=log_file,
             )
         )
         log(f"starting Home Assistant on http://127.0.0.1:{ha_port} (config: {config_dir})")
         processes.append(
             await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "homeassistant", "--config", str(config_dir), "--skip-pip",
-                cwd=ROOT, stdout=log_file, stderr=log_file,
+                sys.executable,
+                "-m",
+                "homeassistant",
+                "--config",
+                str(config_dir),
+                "--skip-pip",
+                cwd=ROOT,
+                stdout=log_file,
+                stderr=log_file,
             )
         )
         async with aiohttp.ClientSession() as session:
@@ -314,19 +360,28 @@ async def run(args: argparse.Namespace) -> int:
             price_source = "community_entity" if offline else "nordpool"
             if offline:
                 log(f"Nord Pool not used: publishing recorded real prices as {PRICE_SENSOR}")
-                await client.post(f"/api/states/{PRICE_SENSOR}", recorded_price_attributes(datetime.now(UTC)))
+                await client.post(
+                    f"/api/states/{PRICE_SENSOR}", recorded_price_attributes(datetime.now(UTC))
+                )
             # On a second run the flow aborts as already configured and updates the entry with
             # this run's simulator port, which reloads it.
             result = await client.add_integration(sim_port, price_source)
-            log(f"integration: {result.get('type')} {result.get('title', result.get('reason', ''))}")
-            if result.get("type") != "create_entry" and result.get("reason") != "already_configured":
-                raise RuntimeError(f"the integration was not added: {result}")
+            log(
+                f"integration: {result.get('type')} {result.get('title', result.get('reason', ''))}"
+            )
+            if (
+                result.get("type") != "create_entry"
+                and result.get("reason") != "already_configured"
+            ):
+                raise RuntimeError(f"the integration was not added: {result}")  # noqa: TRY301 - reported like every other demo failure
             seen = await wait_for_entities(client, timeout_s=120)
             for entity_id, state in sorted(seen.items()):
                 log(f"  {entity_id} = {state}")
             if smoke:
                 return await smoke_check(client, sim_port, seen)
-            log(f"open http://127.0.0.1:{ha_port} and log in as '{DEMO_USER}' with password '{password}'")
+            log(
+                f"open http://127.0.0.1:{ha_port} and log in as '{DEMO_USER}' with password '{password}'"
+            )
             log("press Ctrl-C to stop")
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -354,9 +409,18 @@ async def run(args: argparse.Namespace) -> int:
 async def wait_for_entities(client: HomeAssistantClient, timeout_s: float) -> dict[str, str]:
     """Wait until the integration's entities have states; return them."""
     deadline = asyncio.get_running_loop().time() + timeout_s
-    wanted = ("_car_state_of_charge", "_charger_power", "_charger_state", "_car_plugged_in", "_spot_price", "_mode")
+    wanted = (
+        "_car_state_of_charge",
+        "_charger_power",
+        "_charger_state",
+        "_car_plugged_in",
+        "_spot_price",
+        "_mode",
+    )
     while True:
-        states = {s["entity_id"]: s["state"] for s in await client.states() if "quasar" in s["entity_id"]}
+        states = {
+            s["entity_id"]: s["state"] for s in await client.states() if "quasar" in s["entity_id"]
+        }
         if all(any(entity.endswith(suffix) for entity in states) for suffix in wanted):
             return states
         if asyncio.get_running_loop().time() > deadline:
@@ -366,20 +430,28 @@ async def wait_for_entities(client: HomeAssistantClient, timeout_s: float) -> di
 
 async def smoke_check(client: HomeAssistantClient, sim_port: int, seen: dict[str, str]) -> int:
     """Ask for charging, check the setpoint reached the simulator, then hand control back."""
-    mode_entity = next(entity for entity in seen if entity.startswith("select.") and entity.endswith("_mode"))
-    await client.post("/api/services/select/select_option", {"entity_id": mode_entity, "option": "charge_now"})
+    mode_entity = next(
+        entity for entity in seen if entity.startswith("select.") and entity.endswith("_mode")
+    )
+    await client.post(
+        "/api/services/select/select_option", {"entity_id": mode_entity, "option": "charge_now"}
+    )
     deadline = asyncio.get_running_loop().time() + 60
     registers: dict[str, int] = {}
     while asyncio.get_running_loop().time() < deadline:
         registers = await read_simulator(sim_port)
-        if registers["control_mode"] == 1 and (registers["power_setpoint_w"] > 0 or registers["current_setpoint_a"] > 0):
+        if registers["control_mode"] == 1 and (
+            registers["power_setpoint_w"] > 0 or registers["current_setpoint_a"] > 0
+        ):
             break
         await asyncio.sleep(1)
     else:
         log(f"FAILED: no charging setpoint reached the simulator: {registers}")
         return 1
     log(f"setpoint reached the simulator: {registers}")
-    await client.post("/api/services/select/select_option", {"entity_id": mode_entity, "option": "off"})
+    await client.post(
+        "/api/services/select/select_option", {"entity_id": mode_entity, "option": "off"}
+    )
     deadline = asyncio.get_running_loop().time() + 30
     while asyncio.get_running_loop().time() < deadline:
         registers = await read_simulator(sim_port)
@@ -395,10 +467,16 @@ async def smoke_check(client: HomeAssistantClient, sim_port: int, seen: dict[str
 def main() -> int:
     """Parse the arguments and run the demo."""
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
-    parser.add_argument("--smoke", action="store_true", help="headless check, then stop (exit code 0 or 1)")
-    parser.add_argument("--offline", action="store_true", help="use recorded prices without trying Nord Pool")
+    parser.add_argument(
+        "--smoke", action="store_true", help="headless check, then stop (exit code 0 or 1)"
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="use recorded prices without trying Nord Pool"
+    )
     parser.add_argument("--port", type=int, default=8123, help="Home Assistant's HTTP port")
-    parser.add_argument("--config", default=str(ROOT / "demo-config"), help="Home Assistant config directory")
+    parser.add_argument(
+        "--config", default=str(ROOT / "demo-config"), help="Home Assistant config directory"
+    )
     parser.add_argument("--fresh", action="store_true", help="start from an empty config directory")
     return asyncio.run(run(parser.parse_args()))
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import asyncio
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 
@@ -28,10 +28,14 @@ from .peaks import PeakTracker
 from .repairs import IssueMonitor, load_tariff_data_date
 from .services import async_setup_services
 from .settings import ControlSettings, SettingsStore
-from .transport import TransportError
+from .transport import ChargerTransport, TransportConnectionError, TransportError
 
 if TYPE_CHECKING:
+    from homeassistant.core import Event, HomeAssistant
     from homeassistant.helpers.typing import ConfigType
+
+# How long setup waits for a charger's first state before it retries later.
+FIRST_STATE_WAIT_S: Final = 10.0
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -81,6 +85,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
     try:
         await transport.connect()
         identity = await transport.identify()
+        await _async_wait_for_first_state(transport)
     except TransportError as error:
         await transport.close()
         raise ConfigEntryNotReady(
@@ -96,7 +101,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
 
     # Coordinators: the charger every few seconds, prices on Nord Pool's clock
     charger = ChargerCoordinator(hass, entry, transport)
-    prices = PriceCoordinator(hass, entry, create_price_source(hass, entry.data), entry.data[CONF_CURRENCY])
+    prices = PriceCoordinator(
+        hass, entry, create_price_source(hass, entry.data), entry.data[CONF_CURRENCY]
+    )
     controller = V2HController(
         hass,
         entry,
@@ -107,7 +114,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
         house_power_entity=entry.data.get(CONF_HOUSE_POWER_ENTITY),
     )
     # The household's costs and the house meter's hourly peaks (each optional)
-    cost_model = await hass.async_add_executor_job(build_cost_model, dict(entry.data), dict(entry.options))
+    cost_model = await hass.async_add_executor_job(
+        build_cost_model, dict(entry.data), dict(entry.options)
+    )
     house_entity = entry.data.get(CONF_HOUSE_POWER_ENTITY)
     peak_tracker = PeakTracker(hass, entry.entry_id, house_entity) if house_entity else None
     if peak_tracker is not None:
@@ -183,3 +192,19 @@ async def _async_shutdown(entry: NordicV2HConfigEntry) -> None:
     await data.transport.close()
 
 
+async def _async_wait_for_first_state(transport: ChargerTransport) -> None:
+    """Give a charger that reports by itself (MQTT) a few seconds to deliver its first state.
+
+    A Modbus charger answers the first read at once; an MQTT charger's retained state arrives
+    just after the subscription, so reading at once would fail the setup for nothing.
+    """
+    deadline = asyncio.get_running_loop().time() + FIRST_STATE_WAIT_S
+    while True:
+        try:
+            await transport.read_state()
+        except TransportConnectionError:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            await asyncio.sleep(0.5)
+        else:
+            return

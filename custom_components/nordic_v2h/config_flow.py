@@ -85,11 +85,16 @@ CONNECTION_SCHEMA = vol.Schema(
 )
 
 
+# ConfigFlow reserves `async_step_mqtt` for MQTT discovery, so the manual MQTT step has its own name.
+STEP_MQTT_CHARGER = "mqtt_charger"
+
 MODBUS_SCHEMA = CONNECTION_SCHEMA.extend(
     {vol.Optional(CONF_REGISTER_MAP): TextSelector(TextSelectorConfig(multiline=True))}
 )
 
-_POWER_W = NumberSelectorConfig(min=0, max=50000, step=10, mode=NumberSelectorMode.BOX, unit_of_measurement="W")
+_POWER_W = NumberSelectorConfig(
+    min=0, max=50000, step=10, mode=NumberSelectorMode.BOX, unit_of_measurement="W"
+)
 
 MQTT_SCHEMA = vol.Schema(
     {
@@ -110,6 +115,7 @@ MQTT_SCHEMA = vol.Schema(
     }
 )
 
+
 def _prices_schema(defaults: dict[str, Any]) -> vol.Schema:
     """Return the price step's form, pre-filled with what the user entered before."""
     house = defaults.get(CONF_HOUSE_POWER_ENTITY)
@@ -119,11 +125,14 @@ def _prices_schema(defaults: dict[str, Any]) -> vol.Schema:
             vol.Required(CONF_AREA, default=defaults.get(CONF_AREA, DEFAULT_AREA)): SelectSelector(
                 SelectSelectorConfig(options=list(AREAS), translation_key=CONF_AREA)
             ),
-            vol.Required(CONF_CURRENCY, default=defaults.get(CONF_CURRENCY, DEFAULT_CURRENCY)): SelectSelector(
+            vol.Required(
+                CONF_CURRENCY, default=defaults.get(CONF_CURRENCY, DEFAULT_CURRENCY)
+            ): SelectSelector(
                 SelectSelectorConfig(options=list(CURRENCIES), translation_key=CONF_CURRENCY)
             ),
             vol.Required(
-                CONF_PRICE_SOURCE, default=defaults.get(CONF_PRICE_SOURCE, PriceSourceKind.NORDPOOL.value)
+                CONF_PRICE_SOURCE,
+                default=defaults.get(CONF_PRICE_SOURCE, PriceSourceKind.NORDPOOL.value),
             ): SelectSelector(
                 SelectSelectorConfig(
                     options=[kind.value for kind in PriceSourceKind],
@@ -132,10 +141,12 @@ def _prices_schema(defaults: dict[str, Any]) -> vol.Schema:
                 )
             ),
             vol.Optional(
-                CONF_PRICE_ENTITY, description={"suggested_value": price_entity} if price_entity else None
+                CONF_PRICE_ENTITY,
+                description={"suggested_value": price_entity} if price_entity else None,
             ): EntitySelector(EntitySelectorConfig(domain="sensor")),
             vol.Optional(
-                CONF_PRICE_ENTITY_INCLUDES_VAT, default=defaults.get(CONF_PRICE_ENTITY_INCLUDES_VAT, True)
+                CONF_PRICE_ENTITY_INCLUDES_VAT,
+                default=defaults.get(CONF_PRICE_ENTITY_INCLUDES_VAT, True),
             ): BooleanSelector(),
             vol.Optional(
                 CONF_HOUSE_POWER_ENTITY, description={"suggested_value": house} if house else None
@@ -158,11 +169,17 @@ def _tariff_schema(companies: list[str]) -> vol.Schema:
                 SelectSelectorConfig(options=list(TAX_ZONES), translation_key=CONF_TAX_ZONE)
             ),
             vol.Optional(CONF_MAIN_FUSE_A): NumberSelector(
-                NumberSelectorConfig(min=10, max=400, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="A")
+                NumberSelectorConfig(
+                    min=10, max=400, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="A"
+                )
             ),
             vol.Required(CONF_BATTERY_KWH, default=ControlSettings().battery_kwh): NumberSelector(
                 NumberSelectorConfig(
-                    min=5, max=250, step=0.5, mode=NumberSelectorMode.BOX, unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR
+                    min=5,
+                    max=250,
+                    step=0.5,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
                 )
             ),
         }
@@ -175,21 +192,32 @@ def _options_schema(options: dict[str, Any]) -> vol.Schema:
     return vol.Schema(
         {
             vol.Required(
-                CONF_BATTERY_KWH, default=options.get(CONF_BATTERY_KWH, ControlSettings().battery_kwh)
+                CONF_BATTERY_KWH,
+                default=options.get(CONF_BATTERY_KWH, ControlSettings().battery_kwh),
             ): NumberSelector(
                 NumberSelectorConfig(
-                    min=5, max=250, step=0.5, mode=NumberSelectorMode.BOX, unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR
+                    min=5,
+                    max=250,
+                    step=0.5,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
                 )
             ),
             vol.Optional(
-                CONF_MAIN_FUSE_IMPORT_W, description={"suggested_value": fuse} if fuse is not None else None
+                CONF_MAIN_FUSE_IMPORT_W,
+                description={"suggested_value": fuse} if fuse is not None else None,
             ): NumberSelector(
                 NumberSelectorConfig(
-                    min=1000, max=200_000, step=100, mode=NumberSelectorMode.BOX, unit_of_measurement=UnitOfPower.WATT
+                    min=1000,
+                    max=200_000,
+                    step=100,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement=UnitOfPower.WATT,
                 )
             ),
             vol.Required(
-                CONF_BOOST_DURATION_MIN, default=options.get(CONF_BOOST_DURATION_MIN, DEFAULT_BOOST_DURATION_MIN)
+                CONF_BOOST_DURATION_MIN,
+                default=options.get(CONF_BOOST_DURATION_MIN, DEFAULT_BOOST_DURATION_MIN),
             ): NumberSelector(
                 NumberSelectorConfig(
                     min=1,
@@ -221,7 +249,9 @@ class NordicV2HOptionsFlow(OptionsFlow):
         """Show the preferences and save them."""
         if user_input is not None:
             return self.async_create_entry(data=_clean_options(user_input))
-        return self.async_show_form(step_id="init", data_schema=_options_schema(dict(self.config_entry.options)))
+        return self.async_show_form(
+            step_id="init", data_schema=_options_schema(dict(self.config_entry.options))
+        )
 
 
 class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -244,7 +274,7 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask how the charger is reached: Modbus TCP or the MQTT broker of Home Assistant."""
-        return self.async_show_menu(step_id="user", menu_options=[TRANSPORT_MODBUS, TRANSPORT_MQTT])
+        return self.async_show_menu(step_id="user", menu_options=[TRANSPORT_MODBUS, STEP_MQTT_CHARGER])
 
     async def async_step_modbus(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the charger's address (and a register map for other chargers), connect and identify it."""
@@ -275,7 +305,7 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders=placeholders,
         )
 
-    async def async_step_mqtt(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_mqtt_charger(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the charger's MQTT topics and limits, then wait for the broker and identify it."""
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
@@ -283,7 +313,9 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
             if MQTT_DOMAIN not in self.hass.config.components:
                 errors["base"] = "mqtt_not_set_up"
             else:
-                settings = {key: value for key, value in user_input.items() if value not in (None, "")}
+                settings = {
+                    key: value for key, value in user_input.items() if value not in (None, "")
+                }
                 # Number selectors return floats; the charger description takes whole watts.
                 for key in ("min_power_w", "max_charge_power_w", "max_discharge_power_w"):
                     settings[key] = int(settings.get(key, 0))
@@ -299,18 +331,22 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
                     if result is not None:
                         return result
         return self.async_show_form(
-            step_id=TRANSPORT_MQTT,
+            step_id=STEP_MQTT_CHARGER,
             data_schema=self.add_suggested_values_to_schema(MQTT_SCHEMA, user_input or {}),
             errors=errors,
             description_placeholders=placeholders,
         )
 
-    async def _async_connect(self, connection: dict[str, Any], errors: dict[str, str]) -> ConfigFlowResult | None:
+    async def _async_connect(
+        self, connection: dict[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
         """Identify the charger; continue to the prices on success, fill `errors` otherwise."""
         try:
             identity = await self._async_identify(connection)
         except TransportConnectionError:
-            errors[CONF_HOST if connection[CONF_TRANSPORT] == TRANSPORT_MODBUS else "base"] = "cannot_connect"
+            errors[CONF_HOST if connection[CONF_TRANSPORT] == TRANSPORT_MODBUS else "base"] = (
+                "cannot_connect"
+            )
         except TransportError:
             errors["base"] = "not_a_supported_charger"
         except Exception:  # noqa: BLE001 - the flow must end cleanly on any failure
@@ -371,11 +407,15 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="tariff",
-            data_schema=self.add_suggested_values_to_schema(_tariff_schema(presets.companies()), user_input or {}),
+            data_schema=self.add_suggested_values_to_schema(
+                _tariff_schema(presets.companies()), user_input or {}
+            ),
             errors=errors,
         )
 
-    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Change the address of the same charger: connect, identify, and refuse a different one."""
         entry = self._get_reconfigure_entry()
         if entry.data.get(CONF_TRANSPORT) == TRANSPORT_MQTT:
@@ -404,7 +444,9 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(entry, data_updates=connection)
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(CONNECTION_SCHEMA, user_input or dict(entry.data)),
+            data_schema=self.add_suggested_values_to_schema(
+                CONNECTION_SCHEMA, user_input or dict(entry.data)
+            ),
             errors=errors,
         )
 

@@ -70,7 +70,9 @@ class Reason(StrEnum):
 
 DECISION_OPTIONS: Final = [decision.value for decision in Decision]
 # The reason sensor shows the controller's own reasons and, in Auto, the planner's.
-REASON_OPTIONS: Final = sorted({reason.value for reason in Reason} | {key.value for key in ReasonKey})
+REASON_OPTIONS: Final = sorted(
+    {reason.value for reason in Reason} | {key.value for key in ReasonKey}
+)
 
 _LIMIT_TO_REASON: Final = {
     LimitReason.NOT_PLUGGED_IN: Reason.NOT_PLUGGED_IN,
@@ -119,7 +121,9 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         house_power_entity: str | None,
     ) -> None:
         """Create the controller of one charger."""
-        super().__init__(hass, LOGGER, config_entry=entry, name=f"{entry.title} controller", update_interval=None)
+        super().__init__(
+            hass, LOGGER, config_entry=entry, name=f"{entry.title} controller", update_interval=None
+        )
         self.transport = transport
         self.charger = charger
         self.prices = prices
@@ -132,7 +136,11 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         self._plan_key: tuple[object, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
         self.data = ControlStatus(
-            decision=Decision.IDLE, reason=Reason.STARTING, setpoint_w=0, plan=None, updated_utc=dt_util.utcnow()
+            decision=Decision.IDLE,
+            reason=Reason.STARTING,
+            setpoint_w=0,
+            plan=None,
+            updated_utc=dt_util.utcnow(),
         )
 
     @callback
@@ -163,7 +171,9 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             self._schedule_quarter_tick(moment)
             self._async_schedule_run()
 
-        unsub = async_track_point_in_utc_time(self.hass, tick, floor_to_slot(now) + timedelta(seconds=QUARTER_S))
+        unsub = async_track_point_in_utc_time(
+            self.hass, tick, floor_to_slot(now) + timedelta(seconds=QUARTER_S)
+        )
         self._unsubscribers.append(unsub)
 
     @callback
@@ -201,7 +211,9 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         """Return to Auto once a forced mode's time is up."""
         until = self.settings.current.mode_until_utc
         if until is not None and now >= until:
-            LOGGER.debug("The forced mode %s ended at %s; back to Auto", self.settings.current.mode, until)
+            LOGGER.debug(
+                "The forced mode %s ended at %s; back to Auto", self.settings.current.mode, until
+            )
             self.settings.async_update(mode=OperatingMode.AUTO, mode_until_utc=None)
 
     async def _async_update_data(self) -> ControlStatus:
@@ -227,7 +239,9 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         # The safety limits name the reason when they change the request.
         limits = SafetyLimits(
             min_power_w=self.transport.capabilities.min_power_w,
-            max_charge_power_w=min(settings.max_charge_power_w, self.transport.capabilities.max_charge_power_w),
+            max_charge_power_w=min(
+                settings.max_charge_power_w, self.transport.capabilities.max_charge_power_w
+            ),
             max_discharge_power_w=min(
                 settings.max_discharge_power_w, self.transport.capabilities.max_discharge_power_w
             ),
@@ -249,10 +263,14 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             await self._async_write(safe.power_w, state)
         except TransportError as error:
             LOGGER.warning("Could not write the setpoint to the charger: %s", error)
-            return self._status(_decision_for(safe.power_w), Reason.CHARGER_ERROR, safe.power_w, now)
+            return self._status(
+                _decision_for(safe.power_w), Reason.CHARGER_ERROR, safe.power_w, now
+            )
         return self._status(_decision_for(safe.power_w), reason, safe.power_w, now)
 
-    async def _async_requested_power(self, state: ChargerState, now: datetime) -> tuple[float, Reason | ReasonKey]:
+    async def _async_requested_power(
+        self, state: ChargerState, now: datetime
+    ) -> tuple[float, Reason | ReasonKey]:
         """Return the power the mode asks for, before the safety limits."""
         settings = self.settings.current
         match settings.mode:
@@ -301,21 +319,38 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         if prices is None:
             return None
         settings = self.settings.current
-        key = (floor_to_slot(now), prices.fetched_utc, settings, state.plugged_in, state.soc_pct is None)
+        key = (
+            floor_to_slot(now),
+            prices.fetched_utc,
+            settings,
+            state.plugged_in,
+            state.soc_pct is None,
+        )
         if key != self._plan_key:
             runtime = self.config_entry.runtime_data
             context = plan_context(
                 runtime.cost_model, runtime.peak_tracker, now_utc=now, car_power_w=state.power_w
             )
             self._plan = await self.hass.async_add_executor_job(
-                partial(build_auto_plan, now, prices.spot, state, settings, self.transport.capabilities, context=context)
+                partial(
+                    build_auto_plan,
+                    now,
+                    prices.spot,
+                    state,
+                    settings,
+                    self.transport.capabilities,
+                    context=context,
+                )
             )
             self._plan_key = key
         return self._plan
 
     def _house_power_w(self) -> float | None:
         """Return the house's import in W from the configured meter sensor, if it has a value."""
-        if not self.house_power_entity or (state := self.hass.states.get(self.house_power_entity)) is None:
+        if (
+            not self.house_power_entity
+            or (state := self.hass.states.get(self.house_power_entity)) is None
+        ):
             return None
         if state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
             return None
@@ -352,7 +387,8 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         last = self.charger.last_success_utc
         if self.in_control and (last is None or now - last > CHARGER_LOST_RELEASE_AFTER):
             LOGGER.warning(
-                "The charger has been unreachable since %s; control is handed back when it returns", last
+                "The charger has been unreachable since %s; control is handed back when it returns",
+                last,
             )
             self.in_control = False
             self.last_written_w = None
@@ -371,8 +407,14 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         self.in_control = False
         self.last_written_w = None
 
-    def _status(self, decision: Decision, reason: Reason | ReasonKey, setpoint_w: int, now: datetime) -> ControlStatus:
+    def _status(
+        self, decision: Decision, reason: Reason | ReasonKey, setpoint_w: int, now: datetime
+    ) -> ControlStatus:
         """Build the status entities show."""
-        return ControlStatus(decision=decision, reason=reason, setpoint_w=setpoint_w, plan=self._plan, updated_utc=now)
-
-
+        return ControlStatus(
+            decision=decision,
+            reason=reason,
+            setpoint_w=setpoint_w,
+            plan=self._plan,
+            updated_utc=now,
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
@@ -26,6 +25,8 @@ from .transport import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
     from .data import NordicV2HConfigEntry
 
 
@@ -71,7 +72,9 @@ class ChargerCoordinator(DataUpdateCoordinator[ChargerState]):
 
     config_entry: NordicV2HConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: NordicV2HConfigEntry, transport: ChargerTransport) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: NordicV2HConfigEntry, transport: ChargerTransport
+    ) -> None:
         """Create the coordinator for one charger."""
         super().__init__(
             hass,
@@ -120,7 +123,9 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
         self, hass: HomeAssistant, entry: NordicV2HConfigEntry, source: PriceSource, currency: str
     ) -> None:
         """Create the coordinator for one price source."""
-        super().__init__(hass, LOGGER, config_entry=entry, name=f"{entry.title} prices", update_interval=None)
+        super().__init__(
+            hass, LOGGER, config_entry=entry, name=f"{entry.title} prices", update_interval=None
+        )
         self.source = source
         self.currency = currency
         self.failed_attempts = 0
@@ -141,7 +146,9 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
                 return self.data
             raise
         # Tomorrow still missing after publication time counts as a miss, so retries back off.
-        self.failed_attempts = self.failed_attempts + 1 if _tomorrow_may_exist(now) and not data.has_tomorrow else 0
+        self.failed_attempts = (
+            self.failed_attempts + 1 if _tomorrow_may_exist(now) and not data.has_tomorrow else 0
+        )
         self._schedule_fetch(now, data)
         return data
 
@@ -162,21 +169,30 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
             if today_series is None:
                 raise PriceSourceError("no prices published for today")
         spot = today_series.to_slot_length(QUARTER_S)
-        tomorrow_series = await self.source.async_fetch_day(tomorrow) if _tomorrow_may_exist(now) else None
+        tomorrow_series = (
+            await self.source.async_fetch_day(tomorrow) if _tomorrow_may_exist(now) else None
+        )
         if tomorrow_series is not None:
             spot = spot.concat(tomorrow_series.to_slot_length(QUARTER_S))
         return PriceData(
-            spot=spot, currency=self.currency, fetched_utc=now, has_tomorrow=tomorrow_series is not None
+            spot=spot,
+            currency=self.currency,
+            fetched_utc=now,
+            has_tomorrow=tomorrow_series is not None,
         )
 
     @callback
     def _schedule_fetch(self, now: datetime, data: PriceData | None = None) -> None:
         """Plan the next fetch and the next quarter-hour tick."""
-        have_tomorrow = data.has_tomorrow if data is not None else bool(self.data and self.data.has_tomorrow)
+        have_tomorrow = (
+            data.has_tomorrow if data is not None else bool(self.data and self.data.has_tomorrow)
+        )
         if self._unsub_fetch:
             self._unsub_fetch()
         self._unsub_fetch = async_track_point_in_utc_time(
-            self.hass, self._async_fetch_now, next_fetch_utc(now, have_tomorrow, self.failed_attempts)
+            self.hass,
+            self._async_fetch_now,
+            next_fetch_utc(now, have_tomorrow, self.failed_attempts),
         )
         if self._unsub_tick:
             self._unsub_tick()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN
 from .controller import V2HController
-from .data import NordicV2HConfigEntry
+
+if TYPE_CHECKING:
+    from homeassistant.helpers.entity import EntityDescription
+
+    from .data import NordicV2HConfigEntry
 
 
-class NordicV2HEntity[_CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[_CoordinatorT]):
+class NordicV2HEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
     """An entity of the charger device, fed by one of the entry's coordinators."""
 
     _attr_has_entity_name = True
@@ -22,7 +25,7 @@ class NordicV2HEntity[_CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
         self,
         *,
         entry: NordicV2HConfigEntry,
-        coordinator: _CoordinatorT,
+        coordinator: CoordinatorT,
         description: EntityDescription,
     ) -> None:
         """Describe the entity and attach it to the charger device."""
@@ -48,7 +51,9 @@ class NordicV2HSettingEntity(NordicV2HEntity[V2HController]):
     async def async_added_to_hass(self) -> None:
         """Follow the settings store as well as the controller."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.runtime_data.settings.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(
+            self.runtime_data.settings.async_add_listener(self.async_write_ha_state)
+        )
 
     @property
     def available(self) -> bool:

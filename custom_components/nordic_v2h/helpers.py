@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Coroutine, Mapping
 from functools import wraps
+import json
 from typing import TYPE_CHECKING, Any, Concatenate, cast
 
 from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import (
     CONF_AREA,
     CONF_CURRENCY,
+    CONF_MQTT,
     CONF_PRICE_ENTITY,
     CONF_PRICE_ENTITY_INCLUDES_VAT,
     CONF_PRICE_SOURCE,
-    CONF_MQTT,
     CONF_REGISTER_MAP,
     CONF_TRANSPORT,
     CONF_UNIT_ID,
@@ -29,14 +27,18 @@ from .const import (
 from .prices.base import PriceSource, PriceSourceError
 from .prices.entity import NordpoolActionPriceSource, NordpoolSensorPriceSource
 from .prices.nordpool import NordPoolPriceSource
-from .transport import ChargerTransport, TransportError
 from .profiles import WALLBOX_QUASAR
 from .profiles.loader import profile_from_dict
+from .transport import ChargerTransport, TransportError
 from .transport.modbus import ModbusChargerTransport
 from .transport.mqtt import MqttChargerTransport
 from .transport.mqtt_profile import MqttChargerConfig
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine, Mapping
+
+    from homeassistant.core import HomeAssistant
+
     from .entity import NordicV2HEntity
 
 
@@ -47,7 +49,7 @@ def parse_register_map(text: str) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON: {error}") from error
     if not isinstance(data, dict):
-        raise ValueError("the register map must be a JSON object")
+        raise ValueError("the register map must be a JSON object")  # noqa: TRY004 - every invalid map is reported to the form as a ValueError
     profile_from_dict(data)
     return data
 
@@ -85,12 +87,18 @@ class _CoreNordpoolSource:
 
     async def async_fetch_day(self, day: Any) -> Any:
         """Fetch the day through the first loaded core Nord Pool entry."""
-        entries = self._hass.config_entries.async_loaded_entries("nordpool") if hasattr(
-            self._hass.config_entries, "async_loaded_entries"
-        ) else self._hass.config_entries.async_entries("nordpool")
+        entries = (
+            self._hass.config_entries.async_loaded_entries("nordpool")
+            if hasattr(self._hass.config_entries, "async_loaded_entries")
+            else self._hass.config_entries.async_entries("nordpool")
+        )
         if not entries:
-            raise NoCoreNordpoolEntryError("the Nord Pool integration is not set up in Home Assistant")
-        source = NordpoolActionPriceSource(self._hass, entries[0].entry_id, self._area, cast("Any", self._currency))
+            raise NoCoreNordpoolEntryError(
+                "the Nord Pool integration is not set up in Home Assistant"
+            )
+        source = NordpoolActionPriceSource(
+            self._hass, entries[0].entry_id, self._area, cast("Any", self._currency)
+        )
         return await source.async_fetch_day(day)
 
 

@@ -23,7 +23,6 @@ from .core.timeseries import OSLO
 from .validation import vol
 
 if TYPE_CHECKING:
-    from homeassistant import data_entry_flow
 
     from .data import NordicV2HConfigEntry
 
@@ -142,6 +141,11 @@ class IssueMonitor:
             ir.async_delete_issue(self.hass, DOMAIN, entry_issue_id(kind, self.entry.entry_id))
 
 
+# Home Assistant 2026 types repair steps as RepairsFlowResult, older releases as FlowResult;
+# the step results come from the base class's own helpers either way.
+type RepairsStepResult = Any
+
+
 class ControlRefusedRepairFlow(RepairsFlow):
     """Asks the owner to allow remote control on the charger, then tries to take control again."""
 
@@ -151,13 +155,13 @@ class ControlRefusedRepairFlow(RepairsFlow):
 
     async def async_step_init(
         self, user_input: dict[str, str] | None = None
-    ) -> data_entry_flow.FlowResult:
+    ) -> RepairsStepResult:
         """Start with the explanation."""
         return await self.async_step_confirm()
 
     async def async_step_confirm(
         self, user_input: dict[str, str] | None = None
-    ) -> data_entry_flow.FlowResult:
+    ) -> RepairsStepResult:
         """Try again once the owner says the charger allows control."""
         if user_input is None:
             return self.async_show_form(step_id="confirm", data_schema=vol.Schema({}))

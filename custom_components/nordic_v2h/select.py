@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import OperatingMode
 from .controller import V2HController
-from .data import NordicV2HConfigEntry
 from .entity import NordicV2HEntity
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .data import NordicV2HConfigEntry
 
 PARALLEL_UPDATES = 1
 
@@ -27,7 +32,11 @@ async def async_setup_entry(
 ) -> None:
     """Create the mode select."""
     async_add_entities(
-        [ModeSelect(entry=entry, coordinator=entry.runtime_data.controller, description=MODE_DESCRIPTION)]
+        [
+            ModeSelect(
+                entry=entry, coordinator=entry.runtime_data.controller, description=MODE_DESCRIPTION
+            )
+        ]
     )
 
 

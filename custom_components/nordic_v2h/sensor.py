@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -15,21 +14,24 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfPower, UnitOfTime
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .const import CHARGER_STATUS_OPTIONS, LOGGER
 from .controller import DECISION_OPTIONS, REASON_OPTIONS, ControlStatus, V2HController
 from .coordinator import ChargerCoordinator, PriceCoordinator, PriceData
 from .costs import CostSnapshot, CostView
-from .data import NordicV2HConfigEntry
 from .entity import NordicV2HEntity
-from .transport import ChargerState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
+
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.typing import StateType
+
+    from .data import NordicV2HConfigEntry
+    from .transport import ChargerState
 
 PARALLEL_UPDATES = 0
 
@@ -253,7 +255,11 @@ def owner_sensors(entry: NordicV2HConfigEntry) -> list[SensorEntity]:
         for description in ENERGY_SENSORS
         if description.sign > 0 or entry.runtime_data.transport.capabilities.can_discharge
     ]
-    entities.append(TimeToTargetSensor(entry=entry, coordinator=coordinator, description=TIME_TO_TARGET_DESCRIPTION))
+    entities.append(
+        TimeToTargetSensor(
+            entry=entry, coordinator=coordinator, description=TIME_TO_TARGET_DESCRIPTION
+        )
+    )
     return entities
 
 
@@ -320,14 +326,18 @@ class TimeToTargetSensor(NordicV2HEntity[ChargerCoordinator], SensorEntity):
     async def async_added_to_hass(self) -> None:
         """Follow setting changes as well as the charger."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.runtime_data.settings.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(
+            self.runtime_data.settings.async_add_listener(self.async_write_ha_state)
+        )
 
     @property
     def native_value(self) -> float | None:
         """Return the minutes, or None while the state of charge is unknown."""
         settings = self.runtime_data.settings.current
         _departure, target_soc_pct = settings.next_departure(dt_util.utcnow())
-        charge_power_w = min(settings.max_charge_power_w, self.runtime_data.transport.capabilities.max_charge_power_w)
+        charge_power_w = min(
+            settings.max_charge_power_w, self.runtime_data.transport.capabilities.max_charge_power_w
+        )
         return time_to_target_min(
             self.coordinator.data.soc_pct, target_soc_pct, settings.battery_kwh, charge_power_w
         )
@@ -353,7 +363,10 @@ def _plan_attributes(_snapshot: CostSnapshot, status: ControlStatus) -> dict[str
     if plan is None:
         return {"slots": [], "expected_cost_nok": None, "import_threshold_kw": None}
     return {
-        "slots": [[slot.start_utc.isoformat(), round(slot.power_w)] for slot in plan.slots[:PLAN_ATTRIBUTE_SLOTS]],
+        "slots": [
+            [slot.start_utc.isoformat(), round(slot.power_w)]
+            for slot in plan.slots[:PLAN_ATTRIBUTE_SLOTS]
+        ],
         "expected_cost_nok": round(plan.expected_cost_nok, 2),
         "import_threshold_kw": plan.import_threshold_kw,
     }
@@ -364,7 +377,11 @@ def _step_attributes(snapshot: CostSnapshot, _status: ControlStatus) -> dict[str
     step = snapshot.capacity
     if step is None:
         return {}
-    return {"from_kw": step.step_from_kw, "to_kw": step.step_to_kw, "measure_kw": round(step.measure_kw, 3)}
+    return {
+        "from_kw": step.step_from_kw,
+        "to_kw": step.step_to_kw,
+        "measure_kw": round(step.measure_kw, 3),
+    }
 
 
 COST_SENSORS: tuple[CostSensorDescription, ...] = (
@@ -396,7 +413,9 @@ COST_SENSORS: tuple[CostSensorDescription, ...] = (
         needs_house_meter=True,
         value_fn=lambda snapshot, _status: snapshot.top_days_mean_kw,
         attributes_fn=lambda snapshot, _status: {
-            "peak_days": [{"date": day.isoformat(), "kw": round(kwh, 3)} for day, kwh in snapshot.top_days]
+            "peak_days": [
+                {"date": day.isoformat(), "kw": round(kwh, 3)} for day, kwh in snapshot.top_days
+            ]
         },
     ),
     CostSensorDescription(
@@ -407,7 +426,9 @@ COST_SENSORS: tuple[CostSensorDescription, ...] = (
         suggested_display_precision=0,
         needs_cost_model=True,
         needs_house_meter=True,
-        value_fn=lambda snapshot, _status: None if snapshot.capacity is None else snapshot.capacity.step_from_kw,
+        value_fn=lambda snapshot, _status: (
+            None if snapshot.capacity is None else snapshot.capacity.step_from_kw
+        ),
         attributes_fn=_step_attributes,
     ),
     CostSensorDescription(
@@ -448,7 +469,9 @@ COST_SENSORS: tuple[CostSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=lambda _snapshot, status: None if status.plan is None else round(status.plan.power_now_w),
+        value_fn=lambda _snapshot, status: (
+            None if status.plan is None else round(status.plan.power_now_w)
+        ),
         attributes_fn=_plan_attributes,
     ),
 )
@@ -479,7 +502,10 @@ class CostSensor(NordicV2HEntity[V2HController], SensorEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the house meter's readings as well as the controller."""
         await super().async_added_to_hass()
-        if self.entity_description.needs_house_meter and (tracker := self.runtime_data.peak_tracker) is not None:
+        if (
+            self.entity_description.needs_house_meter
+            and (tracker := self.runtime_data.peak_tracker) is not None
+        ):
             self.async_on_remove(tracker.async_add_listener(self.async_write_ha_state))
 
     def _snapshot(self) -> CostSnapshot:

@@ -7,16 +7,18 @@ which would reload the entry on every change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER, STORAGE_VERSION, OperatingMode
 from .core.timeseries import OSLO
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -49,7 +51,8 @@ class ControlSettings:
         data["mode"] = self.mode.value
         data["departure_time"] = self.departure_time.isoformat(timespec="minutes")
         data["departure_schedule"] = {
-            WEEKDAYS[weekday]: moment.isoformat(timespec="minutes") for weekday, moment in self.departure_schedule
+            WEEKDAYS[weekday]: moment.isoformat(timespec="minutes")
+            for weekday, moment in self.departure_schedule
         }
         for key in ("trip_departure_utc", "mode_until_utc"):
             moment = getattr(self, key)
@@ -63,14 +66,20 @@ class ControlSettings:
         departure time on days the schedule does not list.
         """
         if self.trip_departure_utc is not None and self.trip_departure_utc > now_utc:
-            target = self.target_soc_pct if self.trip_target_soc_pct is None else self.trip_target_soc_pct
+            target = (
+                self.target_soc_pct
+                if self.trip_target_soc_pct is None
+                else self.trip_target_soc_pct
+            )
             return self.trip_departure_utc.astimezone(UTC), target
         schedule = dict(self.departure_schedule)
         local_now = now_utc.astimezone(OSLO)
         # Eight days always include the next departure, since every day has one.
         for offset in range(8):
             day = local_now.date() + timedelta(days=offset)
-            departure = datetime.combine(day, schedule.get(day.weekday(), self.departure_time), tzinfo=OSLO)
+            departure = datetime.combine(
+                day, schedule.get(day.weekday(), self.departure_time), tzinfo=OSLO
+            )
             if departure > local_now:
                 return departure.astimezone(UTC), self.target_soc_pct
         raise AssertionError("unreachable: every day has a departure")
@@ -93,7 +102,10 @@ class ControlSettings:
                     values[key] = None if raw is None else int(raw)
                 elif key == "departure_schedule":
                     values[key] = tuple(
-                        sorted((WEEKDAYS.index(day), time.fromisoformat(moment)) for day, moment in raw.items())
+                        sorted(
+                            (WEEKDAYS.index(day), time.fromisoformat(moment))
+                            for day, moment in raw.items()
+                        )
                     )
                 elif key in ("trip_departure_utc", "mode_until_utc"):
                     values[key] = None if raw is None else _aware_utc(datetime.fromisoformat(raw))
@@ -120,7 +132,9 @@ class SettingsStore:
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Create the store for one config entry."""
-        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.settings")
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.settings"
+        )
         self.current = ControlSettings()
         self._listeners: list[Callable[[], None]] = []
 

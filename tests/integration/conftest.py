@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -28,18 +31,18 @@ from custom_components.nordic_v2h.const import (
     CONF_UNIT_ID,
     DOMAIN,
 )
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import HomeAssistant
 from quasar_simulator import QuasarSimulator
 
 OSLO = ZoneInfo("Europe/Oslo")
 PRICE_SENSOR = "sensor.nord_pool_no1"
 SERIAL = 123456
 RECORDED_DAY = json.loads(
-    (Path(__file__).resolve().parents[2] / "scripts" / "demo_data" / "no1_2025-10-15_quarter_prices.json").read_text(
-        encoding="utf-8"
-    )
+    (
+        Path(__file__).resolve().parents[2]
+        / "scripts"
+        / "demo_data"
+        / "no1_2025-10-15_quarter_prices.json"
+    ).read_text(encoding="utf-8")
 )
 
 

@@ -6,13 +6,13 @@ import socket
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nordic_v2h.const import DOMAIN
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from quasar_simulator import QuasarSimulator
 
 from .conftest import PRICE_SENSOR, entry_data
@@ -40,7 +40,9 @@ async def configure_prices_and_tariff(hass: HomeAssistant, result: Any) -> Any:
 async def start_modbus_flow(hass: HomeAssistant) -> Any:
     """Start the user flow and choose Modbus TCP in its menu."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "modbus"})
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "modbus"}
+    )
 
 
 def unused_port() -> int:
@@ -61,8 +63,10 @@ async def test_full_flow_creates_entry(hass: HomeAssistant, simulator: QuasarSim
     """Connection, identification and the price step create an entry keyed by the serial."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["modbus", "mqtt"]
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "modbus"})
+    assert result["menu_options"] == ["modbus", "mqtt_charger"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "modbus"}
+    )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "modbus"
 
@@ -84,7 +88,9 @@ async def test_full_flow_creates_entry(hass: HomeAssistant, simulator: QuasarSim
     assert result["options"]["battery_kwh"] == TARIFF_INPUT["battery_kwh"]
 
 
-async def test_cannot_connect_then_recovers(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
+async def test_cannot_connect_then_recovers(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
     """A wrong port shows cannot_connect on the host field; the right one continues."""
     result = await start_modbus_flow(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -100,7 +106,9 @@ async def test_cannot_connect_then_recovers(hass: HomeAssistant, simulator: Quas
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_unexpected_error_then_recovers(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
+async def test_unexpected_error_then_recovers(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
     """An unexpected failure shows `unknown`; a retry succeeds."""
     result = await start_modbus_flow(hass)
     with patch(
@@ -136,7 +144,9 @@ async def test_not_a_charger_then_recovers(hass: HomeAssistant, simulator: Quasa
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_price_entity_required_for_sensor_source(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
+async def test_price_entity_required_for_sensor_source(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
     """Choosing the sensor source without a sensor asks for it on that field."""
     result = await start_modbus_flow(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -175,13 +185,15 @@ async def test_invalid_register_map_is_refused_then_quasar_default_works(
     result = await start_modbus_flow(hass)
     for text in ("{not json", '{"key": "x"}', "[1, 2]"):
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1, "register_map": text}
+            result["flow_id"],
+            {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1, "register_map": text},
         )
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == {"register_map": "invalid_register_map"}
         assert result["description_placeholders"]["error"]
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1, "register_map": ""}
+        result["flow_id"],
+        {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1, "register_map": ""},
     )
     result = await configure_prices_and_tariff(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -205,20 +217,30 @@ MQTT_INPUT: dict[str, Any] = {
 @pytest.mark.parametrize(
     ("changes", "expected_error"),
     [
-        pytest.param({"max_discharge_power_w": 100}, "invalid_mqtt_config", id="discharge_below_minimum"),
-        pytest.param({"setpoint_topic": "v2h/+/setpoint"}, "invalid_mqtt_config", id="wildcard_topic"),
+        pytest.param(
+            {"max_discharge_power_w": 100}, "invalid_mqtt_config", id="discharge_below_minimum"
+        ),
+        pytest.param(
+            {"setpoint_topic": "v2h/+/setpoint"}, "invalid_mqtt_config", id="wildcard_topic"
+        ),
     ],
 )
-async def test_mqtt_step_errors(hass: HomeAssistant, changes: dict[str, Any], expected_error: str) -> None:
+async def test_mqtt_step_errors(
+    hass: HomeAssistant, changes: dict[str, Any], expected_error: str
+) -> None:
     """The MQTT step refuses an invalid charger description, and needs the MQTT integration."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "mqtt"})
-    assert result["step_id"] == "mqtt"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "mqtt_charger"}
+    )
+    assert result["step_id"] == "mqtt_charger"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], MQTT_INPUT)
     assert result["errors"] == {"base": "mqtt_not_set_up"}
     hass.config.components.add("mqtt")
     try:
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], {**MQTT_INPUT, **changes})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**MQTT_INPUT, **changes}
+        )
         assert result["errors"] == {"base": expected_error}
         assert result["description_placeholders"]["error"]
     finally:
@@ -231,7 +253,9 @@ async def reach_tariff_step(hass: HomeAssistant, simulator: QuasarSimulator) -> 
     """Go through the connection and price steps to the tariff step."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     if result["type"] is FlowResultType.MENU:
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "modbus"})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "modbus"}
+        )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "127.0.0.1", "port": simulator.port, "unit_id": 1}
     )
@@ -240,7 +264,9 @@ async def reach_tariff_step(hass: HomeAssistant, simulator: QuasarSimulator) -> 
     return result
 
 
-async def test_tariff_step_lists_every_preset_company(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
+async def test_tariff_step_lists_every_preset_company(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
     """The grid company is a sorted, searchable dropdown of the 73 bundled companies."""
     result = await reach_tariff_step(hass, simulator)
     selector = result["data_schema"].schema["grid_company"].config
@@ -269,13 +295,23 @@ async def test_tariff_step_lists_every_preset_company(hass: HomeAssistant, simul
             id="finnmark_company_defaults_to_action_zone",
         ),
         pytest.param(
-            {"grid_company": "Arva", "contract": "spot", "tax_zone": "standard", "battery_kwh": 40.0},
+            {
+                "grid_company": "Arva",
+                "contract": "spot",
+                "tax_zone": "standard",
+                "battery_kwh": 40.0,
+            },
             {"grid_company": "Arva", "contract": "spot", "tax_zone": "standard"},
             id="chosen_zone_overrides_the_company_zone",
         ),
         pytest.param(
             {"grid_company": "Elvia", "contract": "spot", "main_fuse_a": 63, "battery_kwh": 75.0},
-            {"grid_company": "Elvia", "contract": "spot", "tax_zone": "standard", "main_fuse_a": 63.0},
+            {
+                "grid_company": "Elvia",
+                "contract": "spot",
+                "tax_zone": "standard",
+                "main_fuse_a": 63.0,
+            },
             id="main_fuse_is_stored_in_amperes",
         ),
     ],
@@ -294,13 +330,17 @@ async def test_tariff_step_stores_the_tariff(
     assert result["options"]["battery_kwh"] == tariff_input["battery_kwh"]
 
 
-async def test_fuse_priced_company_needs_the_fuse(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
+async def test_fuse_priced_company_needs_the_fuse(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
     """A company that prices capacity by fuse size asks for the fuse, then accepts it."""
     result = await reach_tariff_step(hass, simulator)
     without_fuse = {"grid_company": "Netera", "contract": "spot", "battery_kwh": 40.0}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], without_fuse)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"main_fuse_a": "main_fuse_required"}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**without_fuse, "main_fuse_a": 40})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**without_fuse, "main_fuse_a": 40}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["main_fuse_a"] == 40.0

@@ -6,12 +6,12 @@ import asyncio
 from datetime import timedelta
 import time
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
 from quasar_simulator import QuasarSimulator
 from quasar_simulator.registers import ControlMode
 
@@ -48,7 +48,10 @@ async def test_home_assistant_stop_hands_back(
 
 
 async def test_setup_retries_when_charger_unreachable(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: QuasarSimulator, price_sensor: None
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: QuasarSimulator,
+    price_sensor: None,
 ) -> None:
     """A charger that is down at start-up makes the entry retry, not fail."""
     await simulator.stop()
@@ -96,7 +99,11 @@ async def test_long_outage_hands_control_back_when_the_charger_returns(
         async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
         await hass.async_block_till_done(wait_background_tasks=True)
     controller = init_integration.runtime_data.controller
-    assert controller.release_after_outage, (controller.data.reason, controller.in_control, charger.last_update_success)
+    assert controller.release_after_outage, (
+        controller.data.reason,
+        controller.in_control,
+        charger.last_update_success,
+    )
 
     await simulator.start(port=port)
     deadline = time.monotonic() + 20

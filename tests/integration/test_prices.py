@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from unittest.mock import patch
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
 from quasar_simulator import QuasarSimulator
 
 from .conftest import PRICE_SENSOR, price_attributes

@@ -160,7 +160,9 @@ async def test_hung_charger_raises_and_clears_a_repair_issue(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
 ) -> None:
     """A charger that keeps the connection open but stops answering gets a repair issue until it answers."""
-    issue_id = repairs.entry_issue_id(repairs.ISSUE_CHARGER_NOT_RESPONDING, init_integration.entry_id)
+    issue_id = repairs.entry_issue_id(
+        repairs.ISSUE_CHARGER_NOT_RESPONDING, init_integration.entry_id
+    )
     transport = init_integration.runtime_data.transport
     simulator.faults.hang = True
     charger = init_integration.runtime_data.charger_coordinator

@@ -5,20 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
-from custom_components.nordic_v2h.const import DOMAIN
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
+import pytest
 
+from custom_components.nordic_v2h.const import DOMAIN
 from tests.integration.conftest import PRICE_SENSOR, price_attributes
+
 from .conftest import BASE_CONFIG, CONTROL, GOOD_DOC, SETPOINT, STATE, STATUS, Device, wait_for
 
 if TYPE_CHECKING:
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
-
     from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 FLOW_INPUT: dict[str, Any] = {
     key: BASE_CONFIG[key]
@@ -47,7 +46,9 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 def entity_id(hass: HomeAssistant, platform: str, key: str) -> str:
     """Return the entity id of one of the charger's entities."""
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{BASE_CONFIG['device_id']}_{key}")
+    found = er.async_get(hass).async_get_entity_id(
+        platform, DOMAIN, f"{BASE_CONFIG['device_id']}_{key}"
+    )
     assert found is not None
     return found
 
@@ -62,7 +63,9 @@ async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
     device.publish(STATE, GOOD_DOC, retain=True)
 
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "mqtt"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "mqtt_charger"}
+    )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], FLOW_INPUT)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {}, result["description_placeholders"]
@@ -77,6 +80,10 @@ async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
             "price_entity_includes_vat": False,
         },
     )
+    assert result["step_id"] == "tariff"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"grid_company": "Elvia", "contract": "spot", "battery_kwh": 40.0}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
     assert entry.unique_id == BASE_CONFIG["device_id"]
@@ -90,15 +97,29 @@ async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
     await wait_for(soc_shown, "the state of charge from the state document is shown")
 
     await hass.services.async_call(
-        "select", "select_option", {"entity_id": entity_id(hass, "select", "mode"), "option": "charge_now"}, blocking=True
+        "select",
+        "select_option",
+        {"entity_id": entity_id(hass, "select", "mode"), "option": "charge_now"},
+        blocking=True,
     )
-    await wait_for(lambda: any(msg.payload == "7400" for msg in device.on(SETPOINT)), "a 7400 W setpoint arrives")
+    await wait_for(
+        lambda: any(msg.payload == "7400" for msg in device.on(SETPOINT)),
+        "a 7400 W setpoint arrives",
+    )
     assert all(not msg.retain for msg in device.on(SETPOINT))
 
     await hass.services.async_call(
-        "select", "select_option", {"entity_id": entity_id(hass, "select", "mode"), "option": "off"}, blocking=True
+        "select",
+        "select_option",
+        {"entity_id": entity_id(hass, "select", "mode"), "option": "off"},
+        blocking=True,
     )
-    await wait_for(lambda: device.on(SETPOINT)[-1].payload == "0", "the release publishes setpoint 0")
-    await wait_for(lambda: bool(device.on(CONTROL)) and device.on(CONTROL)[-1].payload == "0", "control is released")
+    await wait_for(
+        lambda: device.on(SETPOINT)[-1].payload == "0", "the release publishes setpoint 0"
+    )
+    await wait_for(
+        lambda: bool(device.on(CONTROL)) and device.on(CONTROL)[-1].payload == "0",
+        "control is released",
+    )
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()

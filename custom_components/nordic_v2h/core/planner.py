@@ -442,7 +442,7 @@ _SHORTFALL_NOK_PER_KWH = 100.0
 # NOK per kWh below the minimum SoC per hour: get back above it before anything else.
 _BELOW_MIN_NOK_PER_KWH_H = 50.0
 # Share of full charging power the departure reserve assumes is available while recharging.
-_RESERVE_POWER_SHARE = 0.5
+_RESERVE_POWER_SHARE = 0.3
 # Charge levels between the charger's minimum and maximum that the planner considers.
 _CHARGE_LEVELS = 4
 
