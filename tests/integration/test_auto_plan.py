@@ -1,0 +1,95 @@
+"""Auto mode: the smart planner with all-in prices and the house meter, or the cheapest-slots fallback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from homeassistant.core import HomeAssistant
+import pytest
+
+from custom_components.nordic_v2h.sensor import CostSensor
+from quasar_simulator import QuasarSimulator
+from quasar_simulator.registers import ControlMode
+
+from .conftest import PRICE_SENSOR, price_attributes
+from .cost_helpers import set_house_power, tariff_entry
+from .helpers import entity_id_for
+from .owner_helpers import advance
+
+# Spot NOK/kWh excl VAT: a price spike so high that even after strømstøtte (90 % above the threshold) it dwarfs the rest.
+SPIKE_NOK = 30.0
+CHEAP_NOK = 0.3
+# The house's own draw, above Elvia's 2 kW step edge.
+HOUSE_W = 3000
+
+
+def spiky_prices(now: datetime) -> dict[str, object]:
+    """Return price-sensor attributes with the running clock hour and the next two expensive, the rest cheap."""
+    attributes = price_attributes(now)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    for day in ("raw_today", "raw_tomorrow"):
+        for item in attributes[day]:  # type: ignore[attr-defined]
+            start = datetime.fromisoformat(item["start"])
+            item["value"] = SPIKE_NOK if hour <= start < hour + timedelta(hours=3) else CHEAP_NOK
+    return attributes
+
+
+@pytest.mark.parametrize(
+    ("house_sensor", "soc_pct", "discharges", "smart"),
+    [
+        pytest.param(True, 70.0, True, True, id="meter_and_spike_discharge_to_shave_the_peak"),
+        pytest.param(False, 70.0, False, False, id="no_meter_falls_back_to_cheapest_and_waits"),
+        pytest.param(True, 30.0, False, True, id="at_minimum_soc_never_discharges"),
+    ],
+)
+async def test_auto_plans_on_all_in_prices_and_the_house(
+    hass: HomeAssistant,
+    simulator: QuasarSimulator,
+    house_sensor: bool,
+    soc_pct: float,
+    discharges: bool,
+    smart: bool,
+) -> None:
+    """A house above the step edge in an expensive hour makes Auto discharge; without a meter it only charges cheaply."""
+    now = datetime.now(UTC)
+    hass.states.async_set(PRICE_SENSOR, str(SPIKE_NOK), spiky_prices(now))
+    set_house_power(hass, str(HOUSE_W))
+    simulator.unplug()
+    simulator.device.autostart = 1
+    simulator.plug_in(soc_pct=soc_pct)
+    entry = tariff_entry(simulator.port, house_sensor=house_sensor)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance(hass, simulator, 10)
+
+    plan = entry.runtime_data.controller.data.plan
+    assert plan is not None
+    assert (plan.import_threshold_kw is not None) == smart
+    assert (simulator.power_w < 0) == discharges
+    assert simulator.control_mode is ControlMode.REMOTE
+    decision = hass.states.get(entity_id_for(hass, "sensor", "decision"))
+    assert decision is not None
+    assert decision.state == ("discharge" if discharges else "idle")
+    planned = hass.states.get(entity_id_for(hass, "sensor", "planned_power"))
+    assert planned is not None
+    # The sensor shows the plan; the rule layer may go further to guard the running hour.
+    assert float(planned.state) == round(plan.power_now_w)
+    if discharges:
+        assert decision.attributes["reason"] in {
+            "cover_house_load",
+            "peak_shaving",
+            "hour_import_guard",
+        }
+    assert planned.attributes["slots"][0][1] == round(plan.power_now_w)
+    assert planned.attributes["expected_cost_nok"] == pytest.approx(
+        plan.expected_cost_nok, abs=0.01
+    )
+    assert planned.attributes["import_threshold_kw"] == plan.import_threshold_kw
+    # The plan's slots change every quarter and stay out of the recorder.
+    assert "slots" in CostSensor._unrecorded_attributes
+    # The departure target is still met by charging in the cheap hours later.
+    assert plan.departure_shortfall_kwh == 0.0
+    assert any(slot.power_w > 0 for slot in plan.slots)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
