@@ -28,7 +28,7 @@ def spiky_prices(now: datetime) -> dict[str, object]:
     attributes = price_attributes(now)
     hour = now.replace(minute=0, second=0, microsecond=0)
     for day in ("raw_today", "raw_tomorrow"):
-        for item in attributes[day]:  # type: ignore[attr-defined]
+        for item in attributes[day]:
             start = datetime.fromisoformat(item["start"])
             item["value"] = SPIKE_NOK if hour <= start < hour + timedelta(hours=3) else CHEAP_NOK
     return attributes
@@ -70,7 +70,8 @@ async def test_auto_plans_on_all_in_prices_and_the_house(
     assert simulator.control_mode is ControlMode.REMOTE
     decision = hass.states.get(entity_id_for(hass, "sensor", "decision"))
     assert decision is not None
-    assert decision.state == ("discharge" if discharges else "idle")
+    # Without a meter or at the minimum SoC the car may wait or charge (back above the minimum), never discharge.
+    assert (decision.state == "discharge") == discharges
     planned = hass.states.get(entity_id_for(hass, "sensor", "planned_power"))
     assert planned is not None
     # The sensor shows the plan; the rule layer may go further to guard the running hour.
