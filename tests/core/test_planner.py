@@ -327,3 +327,36 @@ def test_car_at_target_never_raises_the_month_peak(load: list[float], peaks: lis
     house_hourly = hourly_import_kwh(inputs, horizon, horizon.load_kw * horizon.duration_h)[1]
     for planned, house in zip(hourly, house_hourly, strict=True):
         assert planned <= max(free, house) + 1e-6
+
+
+@pytest.mark.parametrize(
+    ("soc_pct", "hours_to_departure"),
+    [
+        pytest.param(75.0, 8, id="expensive_evening_then_cheap_night"),
+        pytest.param(80.0, 6, id="starts_at_target_short_stay"),
+        pytest.param(90.0, 10, id="starts_above_target_long_stay"),
+    ],
+)
+def test_discharge_keeps_the_departure_reserve(soc_pct: float, hours_to_departure: int) -> None:
+    """V2H stops where the target would need more than 30 % of full power to recover."""
+    slots = hours_to_departure * 4
+    half = slots // 2
+    inputs = _inputs(
+        [3.0] * half + [0.5] * (slots - half),
+        soc_pct=soc_pct,
+        departure_slots=slots,
+        load_kw=[5.0] * slots,
+    )
+    result = plan(inputs)
+    target_kwh = 48.0
+    rate_kw = 0.3 * CHARGER.max_charge_w / 1000.0 * CHARGER.charge_efficiency
+    discharged = False
+    for index, slot in enumerate(result.slots):
+        assert slot.soc_pct_end is not None
+        if slot.power_w < 0:
+            discharged = True
+            left_h = (slots - index - 1) / 4.0
+            floor_kwh = max(18.0, target_kwh - left_h * rate_kw)
+            assert slot.soc_pct_end / 100.0 * 60.0 >= floor_kwh - 1e-6
+    assert discharged
+    assert result.departure_shortfall_kwh == 0.0
