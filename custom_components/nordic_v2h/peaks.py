@@ -160,8 +160,6 @@ class PeakTracker:
             self._close_hour(hour_end_s)
         if start is not None:
             self._sample_utc = now
-        if self.hours_kwh:
-            self._store.async_delay_save(self._to_dict, SAVE_DELAY_S)
 
     def _close_hour(self, next_start_s: int) -> None:
         """Store the running hour as finished and start the next one."""
@@ -171,6 +169,8 @@ class PeakTracker:
         oldest = next_start_s - KEEP_HOURS * HOUR_S
         for key in [key for key in self.hours_kwh if key < oldest]:
             del self.hours_kwh[key]
+        # Saved once per finished hour: saving on every reading would keep postponing the write.
+        self._store.async_delay_save(self._to_dict, SAVE_DELAY_S)
 
     @callback
     def _notify(self) -> None:
