@@ -274,7 +274,9 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask how the charger is reached: Modbus TCP or the MQTT broker of Home Assistant."""
-        return self.async_show_menu(step_id="user", menu_options=[TRANSPORT_MODBUS, STEP_MQTT_CHARGER])
+        return self.async_show_menu(
+            step_id="user", menu_options=[TRANSPORT_MODBUS, STEP_MQTT_CHARGER]
+        )
 
     async def async_step_modbus(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the charger's address (and a register map for other chargers), connect and identify it."""
@@ -305,7 +307,9 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders=placeholders,
         )
 
-    async def async_step_mqtt_charger(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_mqtt_charger(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Ask for the charger's MQTT topics and limits, then wait for the broker and identify it."""
         errors: dict[str, str] = {}
         placeholders = {"error": ""}

@@ -23,7 +23,6 @@ from .core.timeseries import OSLO
 from .validation import vol
 
 if TYPE_CHECKING:
-
     from .data import NordicV2HConfigEntry
 
 ISSUE_CONTROL_REFUSED: Final = "charger_refuses_control"
@@ -153,9 +152,7 @@ class ControlRefusedRepairFlow(RepairsFlow):
         """Remember which entry the issue belongs to."""
         self.entry_id = entry_id
 
-    async def async_step_init(
-        self, user_input: dict[str, str] | None = None
-    ) -> RepairsStepResult:
+    async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsStepResult:
         """Start with the explanation."""
         return await self.async_step_confirm()
 

@@ -11,4 +11,6 @@ import importlib
 import importlib.util
 from typing import Any
 
-vol: Any = importlib.import_module("probatio" if importlib.util.find_spec("probatio") else "voluptuous")
+vol: Any = importlib.import_module(
+    "probatio" if importlib.util.find_spec("probatio") else "voluptuous"
+)
