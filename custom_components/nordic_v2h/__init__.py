@@ -15,6 +15,7 @@ from .const import (
     CONF_CURRENCY,
     CONF_HOUSE_POWER_ENTITY,
     CONF_MAIN_FUSE_IMPORT_W,
+    CONF_TARIFF_OVERRIDES,
     DEFAULT_BOOST_DURATION_MIN,
     DOMAIN,
     LOGGER,
@@ -129,6 +130,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
         settings=settings,
         transport=transport,
         cost_model=cost_model,
+        tariff_overrides=entry.options.get(CONF_TARIFF_OVERRIDES),
         peak_tracker=peak_tracker,
         cost_view=CostView(cost_model, peak_tracker),
     )
@@ -169,7 +171,10 @@ def _apply_options(entry: NordicV2HConfigEntry, settings: SettingsStore) -> None
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: NordicV2HConfigEntry) -> None:
-    """Apply changed options at once; the controller replans on the settings change."""
+    """Apply changed options at once; a changed tariff rebuilds the cost model by reloading."""
+    if entry.options.get(CONF_TARIFF_OVERRIDES) != entry.runtime_data.tariff_overrides:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+        return
     _apply_options(entry, entry.runtime_data.settings)
 
 

@@ -6,6 +6,7 @@ the same charger (it connects and identifies it again before saving).
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
@@ -41,6 +42,7 @@ from .const import (
     CONF_PRICE_ENTITY_INCLUDES_VAT,
     CONF_PRICE_SOURCE,
     CONF_REGISTER_MAP,
+    CONF_TARIFF_OVERRIDES,
     CONF_TAX_ZONE,
     CONF_TRANSPORT,
     CONF_UNIT_ID,
@@ -62,6 +64,7 @@ from .const import (
 )
 from .core.tariff_model import CapacityMethod
 from .core.tariff_presets import load_presets
+from .costs import validate_tariff_overrides
 from .helpers import create_transport, parse_register_map
 from .settings import ControlSettings
 from .transport import ChargerIdentity, TransportConnectionError, TransportError
@@ -189,6 +192,7 @@ def _tariff_schema(companies: list[str]) -> vol.Schema:
 def _options_schema(options: dict[str, Any]) -> vol.Schema:
     """Return the planner-preferences form, pre-filled with the options in force."""
     fuse = options.get(CONF_MAIN_FUSE_IMPORT_W)
+    overrides = options.get(CONF_TARIFF_OVERRIDES)
     return vol.Schema(
         {
             vol.Required(
@@ -227,18 +231,33 @@ def _options_schema(options: dict[str, Any]) -> vol.Schema:
                     unit_of_measurement=UnitOfTime.MINUTES,
                 )
             ),
+            vol.Optional(
+                CONF_TARIFF_OVERRIDES,
+                description={"suggested_value": overrides} if overrides else None,
+            ): TextSelector(TextSelectorConfig(multiline=True)),
         }
     )
 
 
 def _clean_options(user_input: dict[str, Any]) -> dict[str, Any]:
-    """Return the options with whole numbers where the planner expects them."""
+    """Return the options with whole numbers where the planner expects them.
+
+    Raises ValueError when the tariff overrides are not a JSON object.
+    """
     options: dict[str, Any] = {
         CONF_BATTERY_KWH: float(user_input[CONF_BATTERY_KWH]),
         CONF_BOOST_DURATION_MIN: int(user_input[CONF_BOOST_DURATION_MIN]),
     }
     if user_input.get(CONF_MAIN_FUSE_IMPORT_W) is not None:
         options[CONF_MAIN_FUSE_IMPORT_W] = int(user_input[CONF_MAIN_FUSE_IMPORT_W])
+    if overrides_text := str(user_input.get(CONF_TARIFF_OVERRIDES) or "").strip():
+        try:
+            overrides = json.loads(overrides_text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not valid JSON: {error}") from error
+        if not isinstance(overrides, dict):
+            raise ValueError("the tariff overrides must be a JSON object")
+        options[CONF_TARIFF_OVERRIDES] = overrides
     return options
 
 
@@ -247,10 +266,30 @@ class NordicV2HOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the preferences and save them."""
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
         if user_input is not None:
-            return self.async_create_entry(data=_clean_options(user_input))
+            try:
+                options = _clean_options(user_input)
+                if CONF_TARIFF_OVERRIDES in options:
+                    await self.hass.async_add_executor_job(
+                        validate_tariff_overrides, dict(self.config_entry.data), options
+                    )
+            except ValueError as error:
+                errors[CONF_TARIFF_OVERRIDES] = "invalid_tariff_overrides"
+                placeholders["error"] = str(error)
+            else:
+                return self.async_create_entry(data=options)
+        current = dict(self.config_entry.options)
+        if CONF_TARIFF_OVERRIDES in current:
+            current[CONF_TARIFF_OVERRIDES] = json.dumps(current[CONF_TARIFF_OVERRIDES], indent=2)
         return self.async_show_form(
-            step_id="init", data_schema=_options_schema(dict(self.config_entry.options))
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                _options_schema(current), user_input or {}
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
         )
 
 

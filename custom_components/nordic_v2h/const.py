@@ -22,6 +22,7 @@ CONF_PRICE_ENTITY_INCLUDES_VAT: Final = "price_entity_includes_vat"
 CONF_TRANSPORT: Final = "transport"
 CONF_MQTT: Final = "mqtt"
 CONF_REGISTER_MAP: Final = "register_map"
+CONF_TARIFF_OVERRIDES: Final = "tariff_overrides"
 
 TRANSPORT_MODBUS: Final = "modbus"
 TRANSPORT_MQTT: Final = "mqtt"

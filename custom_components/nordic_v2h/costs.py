@@ -20,6 +20,7 @@ from .const import (
     CONF_CURRENCY,
     CONF_GRID_COMPANY,
     CONF_MAIN_FUSE_A,
+    CONF_TARIFF_OVERRIDES,
     CONF_TAX_ZONE,
     LOGGER,
 )
@@ -52,19 +53,20 @@ class AllInPrices:
     export_nok_per_kwh: SlotSeries
 
 
-def build_cost_model(data: Mapping[str, Any], options: Mapping[str, Any]) -> CostModel | None:
-    """Return the cost model of an entry, or None without a grid company or with EUR prices.
+def cost_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return the cost-model settings of an entry, or None without a grid company or own tariff.
 
-    Reads the bundled presets from disk: call it in the executor. Invalid settings are logged
-    and give None, so the integration keeps working on spot prices.
+    The entry's data names the company, contract, tax zone and fuse; the options may add
+    supplier terms and `tariff_overrides`, a dictionary in the core's settings format: a tariff
+    of one's own (`grid_tariffs`, for a company not listed) or next year's national numbers.
     """
+    overrides: dict[str, Any] = dict(options.get(CONF_TARIFF_OVERRIDES) or {})
     company = data.get(CONF_GRID_COMPANY)
-    if not company:
+    if not company and "grid_tariffs" not in overrides:
         return None
-    if data.get(CONF_CURRENCY, "NOK") != "NOK":
-        LOGGER.warning("The Norwegian cost model needs prices in NOK; Auto plans on the spot price")
-        return None
-    settings: dict[str, Any] = {"company": company, "allow_export": True}
+    settings: dict[str, Any] = {"allow_export": True}
+    if "grid_tariffs" not in overrides:
+        settings["company"] = company
     if contract := data.get(CONF_CONTRACT):
         settings["contract"] = contract
     if zone := data.get(CONF_TAX_ZONE):
@@ -72,6 +74,37 @@ def build_cost_model(data: Mapping[str, Any], options: Mapping[str, Any]) -> Cos
     if (fuse := data.get(CONF_MAIN_FUSE_A)) is not None:
         settings["main_fuse_a"] = fuse
     settings.update({key: options[key] for key in OPTION_OVERRIDES if key in options})
+    settings.update(overrides)
+    return settings
+
+
+def validate_tariff_overrides(data: Mapping[str, Any], options: Mapping[str, Any]) -> None:
+    """Raise ValueError saying what is wrong when the entry's cost settings cannot be used.
+
+    The options flow runs this in the executor, so a bad override is refused on the form
+    instead of silently falling back to spot prices later.
+    """
+    settings = cost_settings(data, options)
+    if settings is None:
+        raise ValueError("this entry has no grid company: give grid_tariffs")
+    try:
+        CostModel(cost_settings_from_dict(settings, load_presets()))
+    except TariffError as error:
+        raise ValueError(str(error)) from error
+
+
+def build_cost_model(data: Mapping[str, Any], options: Mapping[str, Any]) -> CostModel | None:
+    """Return the cost model of an entry, or None without a grid company or with EUR prices.
+
+    Reads the bundled presets from disk: call it in the executor. Invalid settings are logged
+    and give None, so the integration keeps working on spot prices.
+    """
+    settings = cost_settings(data, options)
+    if settings is None:
+        return None
+    if data.get(CONF_CURRENCY, "NOK") != "NOK":
+        LOGGER.warning("The Norwegian cost model needs prices in NOK; Auto plans on the spot price")
+        return None
     try:
         return CostModel(cost_settings_from_dict(settings, load_presets()))
     except (TariffError, ValueError) as error:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 
@@ -32,6 +32,8 @@ class NordicV2HRuntimeData:
     cost_model: CostModel | None = None
     peak_tracker: PeakTracker | None = None
     cost_view: CostView | None = None
+    # The tariff overrides the cost model was built with; a change needs a reload.
+    tariff_overrides: dict[str, Any] | None = None
 
 
 type NordicV2HConfigEntry = ConfigEntry[NordicV2HRuntimeData]
