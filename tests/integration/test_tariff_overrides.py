@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
+import pytest
+
 from quasar_simulator import QuasarSimulator
 
 from .cost_helpers import setup_entry, tariff_entry
@@ -68,7 +68,9 @@ async def test_invalid_overrides_are_refused(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_supplier_markup_raises_the_all_in_price(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
+async def test_supplier_markup_raises_the_all_in_price(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
     """A supplier markup of 10 øre excl. VAT adds 12.5 øre to the all-in price (25 % VAT)."""
     entry = tariff_entry(simulator.port, house_sensor=False)
     await setup_entry(hass, entry, dt_util.utcnow())
@@ -79,13 +81,15 @@ async def test_supplier_markup_raises_the_all_in_price(hass: HomeAssistant, simu
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done(wait_background_tasks=True)
 
-    assert float(hass.states.get(entity_id_for(hass, "sensor", "all_in_price")).state) == pytest.approx(
-        before + 0.125, abs=0.002
-    )
+    assert float(
+        hass.states.get(entity_id_for(hass, "sensor", "all_in_price")).state
+    ) == pytest.approx(before + 0.125, abs=0.002)
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_own_tariff_for_a_company_not_listed(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
+async def test_own_tariff_for_a_company_not_listed(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
     """An entry with no preset company gets all-in prices from a tariff of the owner's own."""
     entry = tariff_entry(simulator.port, company=None, house_sensor=False)
     await setup_entry(hass, entry, dt_util.utcnow())
