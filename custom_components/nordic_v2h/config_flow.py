@@ -384,18 +384,8 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
         self, connection: dict[str, Any], errors: dict[str, str]
     ) -> ConfigFlowResult | None:
         """Identify the charger; continue to the prices on success, fill `errors` otherwise."""
-        try:
-            identity = await self._async_identify(connection)
-        except TransportConnectionError:
-            errors[CONF_HOST if connection[CONF_TRANSPORT] == TRANSPORT_MODBUS else "base"] = (
-                "cannot_connect"
-            )
-        except TransportError:
-            errors["base"] = "not_a_supported_charger"
-        except Exception:  # noqa: BLE001 - the flow must end cleanly on any failure
-            LOGGER.exception("Unexpected error while identifying the charger")
-            errors["base"] = "unknown"
-        else:
+        identity = await self._async_identify_or_error(connection, errors)
+        if identity is not None:
             await self.async_set_unique_id(identity.serial)
             self._abort_if_unique_id_configured(updates=connection)
             self._connection = connection
@@ -471,17 +461,9 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_PORT: int(user_input[CONF_PORT]),
                 CONF_UNIT_ID: int(user_input[CONF_UNIT_ID]),
             }
-            try:
-                # The rest of the entry's data (such as a register map) describes the same charger.
-                identity = await self._async_identify({**entry.data, **connection})
-            except TransportConnectionError:
-                errors[CONF_HOST] = "cannot_connect"
-            except TransportError:
-                errors["base"] = "not_a_supported_charger"
-            except Exception:  # noqa: BLE001 - the flow must end cleanly on any failure
-                LOGGER.exception("Unexpected error while identifying the charger")
-                errors["base"] = "unknown"
-            else:
+            # The rest of the entry's data (such as a register map) describes the same charger.
+            identity = await self._async_identify_or_error({**entry.data, **connection}, errors)
+            if identity is not None:
                 await self.async_set_unique_id(identity.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_charger")
                 return self.async_update_reload_and_abort(entry, data_updates=connection)
@@ -492,6 +474,26 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    async def _async_identify_or_error(
+        self, connection: dict[str, Any], errors: dict[str, str]
+    ) -> ChargerIdentity | None:
+        """Identify the charger, or put the reason it failed into `errors` and return None."""
+        try:
+            return await self._async_identify(connection)
+        except TransportConnectionError:
+            field = (
+                CONF_HOST
+                if connection.get(CONF_TRANSPORT, TRANSPORT_MODBUS) == TRANSPORT_MODBUS
+                else "base"
+            )
+            errors[field] = "cannot_connect"
+        except TransportError:
+            errors["base"] = "not_a_supported_charger"
+        except Exception:  # noqa: BLE001 - the flow must end cleanly on any failure
+            LOGGER.exception("Unexpected error while identifying the charger")
+            errors["base"] = "unknown"
+        return None
 
     async def _async_identify(self, connection: dict[str, Any]) -> ChargerIdentity:
         """Connect to the charger, read who it is, and close the connection again."""
