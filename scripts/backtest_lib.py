@@ -87,6 +87,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--plot-week", type=date.fromisoformat)
     parser.add_argument("--plot", type=Path)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--no-month-target",
+        action="store_true",
+        help="plan without the month-level capacity target (for comparison)",
+    )
     args = parser.parse_args(argv)
     if args.end < args.start:
         parser.error("--end is before --start")
@@ -300,7 +305,10 @@ def build(args: argparse.Namespace) -> Loaded:
     load, _, _ = load_house(
         args.load, args.household, args.load_scale, (start_s, sim_start_s, price_end_s)
     )
-    sessions, _ = load_sessions(args.ev_sessions, args.ev_user, sim_start_s, sim_end_s)
+    sessions, user = load_sessions(args.ev_sessions, args.ev_user, sim_start_s, sim_end_s)
+    # The weeks before the start are history: when the car was home then tells the month
+    # target how often it can shave (the same user's stays, moved onto those weeks).
+    earlier, _ = load_sessions(args.ev_sessions, user, start_s, sim_start_s)
 
     tables: dict[tuple[int, int], CapacityTable] = {}
 
@@ -327,7 +335,9 @@ def build(args: argparse.Namespace) -> Loaded:
         export_price=export_price,
         load_kw=load,
         sessions=sessions,
+        earlier_sessions=earlier,
         capacity_for_month=capacity_for_month,
+        use_month_target=not args.no_month_target,
         charger=ChargerLimits(min_power_w=1380, max_charge_w=7400, max_discharge_w=7400),
     )
     return Loaded(scenario, cost, spot, sim_start_s, sim_end_s)

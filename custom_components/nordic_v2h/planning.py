@@ -14,13 +14,14 @@ known quarters (`core.planner.plan_cheapest`) on whatever price it has.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import math
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
 from .core.forecast import forecast_hourly_kw, forecast_hourly_peak_kw
+from .core.month_target import month_target_kw
 from .core.planner import plan, plan_cheapest
 from .core.rules import RuleInputs, Setpoint, decide
 from .core.timeseries import HOUR_S, QUARTER_S, SlotSeries, floor_to_slot
@@ -163,22 +164,44 @@ def build_plan_inputs(
     smart = context.cost_model is not None and house is not None
     load_kw: tuple[float, ...] | None = None
     peak_kw: tuple[float, ...] | None = None
+    capacity: CapacityInputs | None = None
+    limits = charger_limits(settings, capabilities)
+    allow_v2h = smart and settings.allow_v2h and capabilities.can_discharge
     if smart and house is not None:
         load_kw, peak_kw = house_forecast_kw(now_utc, start, count, house)
+        capacity = _with_month_target(house, limits) if allow_v2h else house.capacity
     return PlanInputs(
         now_utc=now_utc,
         start_utc=start,
         import_price_nok_per_kwh=import_prices,
         export_price_nok_per_kwh=export,
         vehicle=vehicle_state(now_utc, state, settings),
-        charger=charger_limits(settings, capabilities),
+        charger=limits,
         house_load_kw=load_kw,
         house_peak_kw=peak_kw,
-        allow_v2h=smart and settings.allow_v2h and capabilities.can_discharge,
+        allow_v2h=allow_v2h,
         allow_export=smart and allow_export and capabilities.can_discharge,
         max_import_w=settings.main_fuse_import_w,
-        capacity=house.capacity if smart and house is not None else None,
+        capacity=capacity,
     )
+
+
+def _with_month_target(house: HouseContext, limits: ChargerLimits) -> CapacityInputs | None:
+    """Return the month's capacity inputs with the level the days to come should be held at.
+
+    The past weeks of house hours say which step edge V2H can hold; the car is assumed to
+    be home at the house's peak hours (its plug-in history is not kept).
+    """
+    capacity = house.capacity
+    if capacity is None:
+        return None
+    target_kwh = month_target_kw(
+        np.asarray(house.history_kw, dtype=np.float64),
+        capacity,
+        max_discharge_kw=limits.max_discharge_w / 1000.0,
+        min_power_kw=limits.min_power_w / 1000.0,
+    )
+    return replace(capacity, month_target_kwh=target_kwh)
 
 
 def build_auto_plan(

@@ -360,3 +360,38 @@ def test_discharge_keeps_the_departure_reserve(soc_pct: float, hours_to_departur
             assert slot.soc_pct_end / 100.0 * 60.0 >= floor_kwh - 1e-6
     assert discharged
     assert result.departure_shortfall_kwh == 0.0
+
+
+def _early_month_capacity(month_target_kwh: float | None) -> CapacityInputs:
+    """Return Elvia's steps on a month's first day, with or without a month target."""
+    return CapacityInputs(
+        step_from_kw=ELVIA.step_from_kw,
+        step_nok_per_month=ELVIA.step_nok_per_month,
+        month_target_kwh=month_target_kwh,
+    )
+
+
+@pytest.mark.parametrize(
+    ("month_target_kwh", "shaves"),
+    [
+        # Later days counted at the house's own 9 kW: today's 9 kW hour changes nothing.
+        pytest.param(None, False, id="no_target_early_month_peak_is_free"),
+        # Later days held at 4.75 kW: today's 9 kW hour would set the month's step.
+        pytest.param(4.75, True, id="month_target_makes_the_first_peak_count"),
+    ],
+)
+def test_month_target_makes_early_peaks_count(month_target_kwh: float | None, shaves: bool) -> None:
+    load = [1.0] * 8 + [9.0] * 4 + [1.0] * 36
+    inputs = _inputs(
+        [1.0] * len(load),
+        soc_pct=80.0,
+        departure_slots=len(load),
+        load_kw=load,
+        capacity=_early_month_capacity(month_target_kwh),
+    )
+    result = plan(inputs)
+    peak_hour = [slot.power_w for slot in result.slots[8:12]]
+    assert all(power < 0 for power in peak_hour) is shaves
+    if shaves:
+        assert result.import_threshold_kw is not None
+        assert result.import_threshold_kw < 5.0

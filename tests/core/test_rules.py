@@ -159,6 +159,13 @@ def _inputs(
             id="guard_gives_way_to_departure",
         ),
         pytest.param(
+            # 18 kWh short with 2.5 h left: taking energy out for the hour would cost the target.
+            _inputs(plan_w=0.0, hour_kwh=4.5, threshold_kw=5.0, soc_pct=50.0, departure_h=2.5),
+            0.0,
+            ReasonKey.CHEAPEST_SLOT,
+            id="guard_never_discharges_when_departure_needs_full_power",
+        ),
+        pytest.param(
             _inputs(plan_w=0.0, hour_kwh=4.1, threshold_kw=5.0),
             0.0,
             ReasonKey.HOUR_IMPORT_GUARD,

@@ -9,7 +9,7 @@ is left to the caller (the tariff model), so this module stays pure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 import time
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 from .forecast import forecast_hourly_kw, forecast_hourly_peak_kw
+from .month_target import DEFAULT_DAYS as TARGET_DAYS, month_target_kw
 from .planner import plan, plan_cheapest
 from .rules import RuleInputs, decide
 from .timeseries import HOUR_S, OSLO
@@ -67,7 +68,8 @@ class Scenario:
     Slots before `sim_start_index` are history only (the load forecast's warm-up); slots
     from `sim_end_index` on only serve as known prices and load after the replayed span.
     `import_price` and `export_price` are all-in NOK/kWh; `load_kw` the house without car.
-    `capacity_for_month` maps a local (year, month) to its step table.
+    `capacity_for_month` maps a local (year, month) to its step table. `earlier_sessions`
+    are stays before the replayed span: history for the month target, never replayed.
     """
 
     start_s: int
@@ -91,6 +93,8 @@ class Scenario:
     allow_export: bool = False
     wear_nok_per_kwh: float = 0.20
     max_import_w: float | None = None
+    use_month_target: bool = True
+    earlier_sessions: tuple[Session, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,6 +175,7 @@ def replay(
         last = min((session.plug_out_s - scenario.start_s) // slot_s, stop)
         if last > first:
             present[first:last] = np.where(present[first:last] < 0, number, present[first:last])
+    home_hours = _home_hours(scenario, count, first_hour_s)
     # The departure of each stay: the slot after its last present slot.
     stay_end = np.zeros(len(scenario.sessions), dtype=np.int64)
     for slot_index in np.nonzero(present >= 0)[0]:
@@ -183,6 +188,7 @@ def replay(
     forecast_levels: list[float] = []
     forecast_cache: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
     peaks: dict[int, float] = {}
+    targets: dict[int, float | None] = {}
     hour_import = 0.0
     previous_setpoint: float | None = None
     reachable = 0.0
@@ -219,6 +225,8 @@ def replay(
                 forecast_errors=forecast_errors,
                 forecast_levels=forecast_levels,
                 peaks=peaks,
+                targets=targets,
+                home_hours=home_hours,
                 day=day,
                 month=month,
                 hour_import=hour_import,
@@ -281,6 +289,8 @@ def _policy_power_kw(
     forecast_errors: list[float],
     forecast_levels: list[float],
     peaks: dict[int, float],
+    targets: dict[int, float | None],
+    home_hours: NDArray[np.bool_],
     day: NDArray[np.int64],
     month: NDArray[np.int64],
     hour_import: float,
@@ -323,6 +333,19 @@ def _policy_power_kw(
     capacity = _capacity_inputs(
         scenario, index=index, peaks=peaks, day=day, month=month, hour_import=hour_import
     )
+    if scenario.use_month_target:
+        today = int(day[index])
+        if today not in targets:
+            # Once a day, from the past four weeks of house load and the car's presence.
+            past = slice(max(0, hour_number - TARGET_DAYS * 24), hour_number)
+            targets[today] = month_target_kw(
+                hourly_load[past],
+                capacity,
+                max_discharge_kw=charger.max_discharge_w / 1000.0 if scenario.allow_v2h else 0.0,
+                min_power_kw=charger.min_power_w / 1000.0,
+                present=home_hours[past],
+            )
+        capacity = replace(capacity, month_target_kwh=targets[today])
     inputs = PlanInputs(
         now_utc=datetime.fromtimestamp(now_s, tz=UTC),
         start_utc=datetime.fromtimestamp(now_s, tz=UTC),
@@ -360,6 +383,18 @@ def _policy_power_kw(
         )
     )
     return setpoint.power_w / 1000.0
+
+
+def _home_hours(scenario: Scenario, count: int, first_hour_s: int) -> NDArray[np.bool_]:
+    """Return per clock hour of the scenario whether the car was plugged in during it."""
+    hours = -(-(scenario.start_s + count * scenario.slot_s - first_hour_s) // HOUR_S)
+    home = np.zeros(hours, dtype=np.bool_)
+    for session in (*scenario.earlier_sessions, *scenario.sessions):
+        first = max((session.plug_in_s - first_hour_s) // HOUR_S, 0)
+        last = min(-(-(session.plug_out_s - first_hour_s) // HOUR_S), hours)
+        if last > first:
+            home[first:last] = True
+    return home
 
 
 def _forecast_slots(

@@ -212,7 +212,7 @@ def plan_cost_nok(inputs: PlanInputs, horizon: Horizon, power_kw: NDArray[np.flo
         peak_net = horizon.peak_kw * horizon.duration_h + power_kw * horizon.present_h
         hour_s, hour_kwh = hourly_import_kwh(inputs, horizon, np.maximum(peak_net, 0.0))
         cost += _hourly_peaks_cost(
-            inputs.capacity, inputs.now_utc, hour_s, hour_kwh, _pad_kwh(horizon)
+            inputs.capacity, inputs.now_utc, hour_s, hour_kwh, _pad_kwh(horizon, inputs.capacity)
         )
     return cost
 
@@ -472,7 +472,7 @@ def _candidate_thresholds(inputs: PlanInputs, horizon: Horizon) -> list[float]:
     capacity = inputs.capacity
     if capacity is None:
         return [np.inf]
-    pad = _pad_kwh(horizon)
+    pad = _pad_kwh(horizon, capacity)
     free = free_level_kwh(capacity, pad)
     top = sorted(_other_days_kwh(capacity, pad), reverse=True)
     levels = {round(free, 3), round(free + 1.0, 3), round(free + 2.5, 3)}
@@ -786,9 +786,16 @@ def plan(inputs: PlanInputs) -> Plan:
     )
 
 
-def _pad_kwh(horizon: Horizon) -> float:
-    """Return the house's own forecast peak, the floor for the peaks of days to come."""
-    return float(np.max(horizon.peak_kw, initial=0.0))
+def _pad_kwh(horizon: Horizon, capacity: CapacityInputs | None = None) -> float:
+    """Return the peak the days to come are counted at: the month target or the house's own.
+
+    Without a month target the house's own forecast peak is the floor for later days. With
+    one, later days are expected to be held at it, unless the house itself stays lower.
+    """
+    house_kwh = float(np.max(horizon.peak_kw, initial=0.0))
+    if capacity is None or capacity.month_target_kwh is None:
+        return house_kwh
+    return min(house_kwh, capacity.month_target_kwh)
 
 
 def guard_threshold_kw(
@@ -811,7 +818,7 @@ def guard_threshold_kw(
         for epoch_s, kwh in zip(hour_s, hour_kwh, strict=True)
         if datetime.fromtimestamp(epoch_s, tz=UTC).astimezone(OSLO).date() == today
     ]
-    level = max([free_level_kwh(capacity, _pad_kwh(horizon)), *planned_today])
+    level = max([free_level_kwh(capacity, _pad_kwh(horizon, capacity)), *planned_today])
     return round(level, 3)
 
 

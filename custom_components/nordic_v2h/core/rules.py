@@ -133,8 +133,10 @@ def _hour_guard(inputs: RuleInputs, power_w: float, reason: ReasonKey) -> tuple[
     lowered_w = power_w - excess_kwh / left_h * 1000.0
     if not inputs.allow_export:
         lowered_w = max(lowered_w, -inputs.house_power_w)
-    # The departure target comes before the capacity step: never cut below what it needs.
-    if power_w > 0:
+    # The departure target comes before the capacity step: never cut below what it needs,
+    # and never discharge for the hour while the target already needs full power. (With an
+    # unknown SoC the safety layer refuses any discharge and says why.)
+    if power_w > 0 or inputs.vehicle.soc_pct is not None:
         lowered_w = max(lowered_w, min(_departure_floor_w(inputs), power_w))
     if lowered_w >= power_w:
         return power_w, reason

@@ -105,7 +105,9 @@ class CapacityInputs:
     the month's step is picked by the mean of the three highest daily peaks.
     `month_daily_peaks_kwh` holds the finished local days of this month, `today_peak_kwh`
     the highest finished clock hour of today, and `current_hour_import_kwh` the import so
-    far in the running clock hour.
+    far in the running clock hour. `month_target_kwh` is the daily peak the days still to
+    come are expected to be held at (see `month_target`); None counts them at the house's
+    own forecast peak.
     """
 
     step_from_kw: tuple[float, ...]
@@ -114,6 +116,7 @@ class CapacityInputs:
     month_daily_peaks_kwh: tuple[float, ...] = ()
     today_peak_kwh: float = 0.0
     current_hour_import_kwh: float = 0.0
+    month_target_kwh: float | None = None
 
     def __post_init__(self) -> None:
         """Check that the step table is non-empty, ascending and consistent."""

@@ -1,0 +1,72 @@
+"""The plan inputs Auto builds from the house meter: the month target from the past weeks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from custom_components.nordic_v2h.core.timeseries import QUARTER_S, SlotSeries
+from custom_components.nordic_v2h.costs import build_cost_model, capacity_inputs
+from custom_components.nordic_v2h.planning import HouseContext, PlanContext, build_plan_inputs
+from custom_components.nordic_v2h.settings import ControlSettings
+from custom_components.nordic_v2h.transport import (
+    ChargerCapabilities,
+    ChargerState,
+    ChargerStatus,
+)
+
+NOW = datetime(2025, 10, 1, 22, 0, tzinfo=UTC)
+CAPABILITIES = ChargerCapabilities(
+    can_discharge=True, min_power_w=1380, max_charge_power_w=7400, max_discharge_power_w=7400
+)
+STATE = ChargerState(status=ChargerStatus.WAITING, plugged_in=True, power_w=0.0, soc_pct=60.0)
+
+
+def _history(night_peak_kw: float) -> tuple[float, ...]:
+    """Return four weeks of house hours: 1.5 kW, with one hour at `night_peak_kw` each night."""
+    day = np.full(24, 1.5)
+    day[3] = night_peak_kw
+    return tuple(float(value) for value in np.tile(day, 28))
+
+
+@pytest.mark.parametrize(
+    ("night_peak_kw", "allow_v2h", "expected_kwh"),
+    [
+        # Elvia 2025: two steps down for 7.25 kWh of discharge a night (about 77 NOK a month).
+        pytest.param(9.0, True, 1.75, id="nightly_9_kw_is_held_under_2"),
+        # 13 kW cannot be brought under 5 with 7.4 kW of discharge: hold it under 10.
+        pytest.param(13.0, True, 9.75, id="nightly_13_kw_is_held_under_10"),
+        pytest.param(9.0, False, None, id="no_v2h_no_target"),
+        pytest.param(1.5, True, None, id="flat_house_needs_no_target"),
+    ],
+)
+def test_month_target_from_the_house_history(
+    night_peak_kw: float, allow_v2h: bool, expected_kwh: float | None
+) -> None:
+    model = build_cost_model(
+        {"grid_company": "Elvia", "contract": "spot", "tax_zone": "standard"}, {}
+    )
+    assert model is not None
+    start = NOW.replace(hour=0)
+    spot = SlotSeries.from_array(start, QUARTER_S, np.full(2 * 96, 0.8))
+    capacity = capacity_inputs(model, now_utc=NOW, daily_peaks_kwh={}, running_hour_kwh=0.0)
+    assert capacity is not None
+    context = PlanContext(
+        cost_model=model,
+        house=HouseContext(
+            house_power_w=1500.0, history_kw=_history(night_peak_kw), capacity=capacity
+        ),
+    )
+    inputs = build_plan_inputs(
+        NOW,
+        spot,
+        STATE,
+        ControlSettings(allow_v2h=allow_v2h, departure_time=(NOW + timedelta(hours=9)).time()),
+        CAPABILITIES,
+        context=context,
+    )
+    assert inputs is not None
+    assert inputs.capacity is not None
+    assert inputs.capacity.month_target_kwh == expected_kwh
