@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
+from .planner import top3_mean
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -47,12 +49,6 @@ class TargetOption:
     step_nok: float
     shaved_kwh_per_month: float
     total_nok: float
-
-
-def _top3_mean(daily_peaks: NDArray[np.float64]) -> float:
-    """Return the mean of the three highest daily peaks (fewer when fewer days)."""
-    top = np.sort(daily_peaks)[::-1][:3]
-    return float(np.mean(top)) if len(top) else 0.0
 
 
 def target_options(
@@ -87,7 +83,7 @@ def target_options(
     if len(home) != hours:
         raise ValueError("presence must align with the load history")
     scale = AVERAGE_MONTH_DAYS / blocks
-    natural = _top3_mean(load.reshape(blocks, HOURS_PER_DAY).max(axis=1))
+    natural = top3_mean(load.reshape(blocks, HOURS_PER_DAY).max(axis=1).tolist())
     options: list[TargetOption] = []
     for edge_kw in table.step_from_kw:
         level_kw = edge_kw - margin_kw
@@ -101,7 +97,7 @@ def target_options(
             0.0,
         )
         controlled = load - shave
-        measure = _top3_mean(controlled.reshape(blocks, HOURS_PER_DAY).max(axis=1))
+        measure = top3_mean(controlled.reshape(blocks, HOURS_PER_DAY).max(axis=1).tolist())
         shaved = float(shave.sum()) * scale
         step = table.step_cost_nok(measure)
         options.append(

@@ -166,12 +166,10 @@ def _hourly_peaks_cost(
     others = _other_days_kwh(capacity, pad_kwh)
     before = [*others, capacity.today_peak_kwh]
     after = [*others, *day_peaks.values()]
-    return capacity.smooth_cost_nok(_top3_mean(after)) - capacity.smooth_cost_nok(
-        _top3_mean(before)
-    )
+    return capacity.smooth_cost_nok(top3_mean(after)) - capacity.smooth_cost_nok(top3_mean(before))
 
 
-def _top3_mean(peaks: list[float]) -> float:
+def top3_mean(peaks: list[float]) -> float:
     """Return the three-day measure: the sum of the three highest daily peaks over three."""
     return sum(sorted(peaks, reverse=True)[:3]) / 3.0
 
