@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 SLOT_S = 900
+# A house recording may lack this share of the simulated hours (filled forward).
+_MAX_MISSING_SHARE = 0.02
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -158,8 +160,10 @@ def load_house(
 ) -> tuple[NDArray[np.float64], str, int]:
     """Return the house's own load (kW) per slot, its id and the week shift.
 
-    `span_s` is (array start, simulation start, end): the data must cover the simulation;
-    warm-up hours before it that the data lacks take the first known value.
+    `span_s` is (array start, simulation start, end): the data, moved by whole years of
+    52 weeks, must cover the simulation but for `_MAX_MISSING_SHARE` of its hours (those
+    take the last known value); warm-up hours before it that the data lacks take the
+    first known value.
     """
     start_s, sim_start_s, end_s = span_s
     by_household: dict[str, dict[int, float]] = {}
@@ -178,30 +182,47 @@ def load_house(
         raise SystemExit(f"household {household!r} not found in {path}")
     ident = household or next(iter(by_household))
     hours = by_household[ident]
-    first, last = min(hours), max(hours)
-    # Move by whole 52-week blocks (weekday and season kept) until the data covers the span.
-    weeks = 0
-    if not (first <= sim_start_s and end_s <= last + HOUR_S):
-        best: int | None = None
-        for years in range(-30, 31):
-            shift = years * 52 * 7 * 86400
-            covers = first + shift <= sim_start_s and last + shift >= end_s - HOUR_S
-            if covers and (best is None or abs(years) < abs(best)):
-                best = years
-        if best is None:
-            raise SystemExit(f"load of {ident} is too short to cover the period")
-        weeks = best * 52
     count = (end_s - start_s) // SLOT_S
+    sim_first = (sim_start_s - start_s) // SLOT_S
+    # Move by whole 52-week blocks (weekday, clock time and season kept). The block that
+    # covers most of the simulation goes first; hours it lacks (gaps in the recording,
+    # or months past its end) come from the same week of other years.
+    stamps = np.fromiter((stamp for stamp, kwh in hours.items() if math.isfinite(kwh)), np.int64)
+    first, last = int(stamps.min(initial=0)), int(stamps.max(initial=0))
+    coverage: list[tuple[bool, int, int]] = []
+    for years in range(-30, 31):
+        shift_s = years * 52 * 7 * 86400
+        index = (stamps + shift_s - start_s) // SLOT_S
+        covered = int(np.count_nonzero((index >= sim_first) & (index < count)))
+        spans = first + shift_s <= sim_start_s and last + shift_s >= end_s - HOUR_S
+        if covered:
+            coverage.append((spans, covered, years))
+    if not coverage:
+        raise SystemExit(f"no load of {ident} in the period")
+    # A block spanning the whole simulation wins (the nearest one), else the widest.
+    coverage.sort(key=lambda item: (not item[0], -item[1] * (not item[0]), abs(item[2])))
     values = np.full(count, np.nan)
-    for stamp, kwh in hours.items():
-        moved = (
-            int(shift_by_weeks(datetime.fromtimestamp(stamp, tz=UTC), weeks).timestamp())
-            if weeks
-            else stamp
+    slots_per_hour = HOUR_S // SLOT_S
+    for _, _, years in coverage:
+        weeks = years * 52
+        for stamp, kwh in hours.items():
+            moved = (
+                int(shift_by_weeks(datetime.fromtimestamp(stamp, tz=UTC), weeks).timestamp())
+                if weeks
+                else stamp
+            )
+            index = (moved - start_s) // SLOT_S
+            if 0 <= index < count and math.isfinite(kwh):
+                part = values[index : min(index + slots_per_hour, count)]
+                part[np.isnan(part)] = kwh
+        if not np.isnan(values[sim_first:]).any():
+            break
+    weeks = coverage[0][2] * 52
+    missing = float(np.mean(np.isnan(values[sim_first:])))
+    if missing > _MAX_MISSING_SHARE:
+        raise SystemExit(
+            f"load of {ident} is too short to cover the period ({missing:.0%} of its hours missing)"
         )
-        index = (moved - start_s) // SLOT_S
-        if 0 <= index < count:
-            values[index : min(index + HOUR_S // SLOT_S, count)] = kwh
     if np.isnan(values).all():
         raise SystemExit(f"no load of {ident} in the period")
     return np.maximum(_fill_forward(values) * scale, 0.0), ident, weeks

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 from .core.forecast import forecast_hourly_kw, forecast_hourly_peak_kw
-from .core.month_target import month_target_kw
+from .core.month_target import month_outlook
 from .core.planner import plan, plan_cheapest
 from .core.rules import RuleInputs, Setpoint, decide
 from .core.timeseries import HOUR_S, QUARTER_S, SlotSeries, floor_to_slot
@@ -189,19 +189,26 @@ def build_plan_inputs(
 def _with_month_target(house: HouseContext, limits: ChargerLimits) -> CapacityInputs | None:
     """Return the month's capacity inputs with the level the days to come should be held at.
 
-    The past weeks of house hours say which step edge V2H can hold; the car is assumed to
-    be home at the house's peak hours (its plug-in history is not kept).
+    The past weeks of house hours say which step edge V2H can hold, and what a day to come
+    may peak at while holding it; the car is assumed to be home at the house's peak hours
+    (its plug-in history is not kept).
     """
     capacity = house.capacity
     if capacity is None:
         return None
-    target_kwh = month_target_kw(
+    outlook = month_outlook(
         np.asarray(house.history_kw, dtype=np.float64),
         capacity,
         max_discharge_kw=limits.max_discharge_w / 1000.0,
         min_power_kw=limits.min_power_w / 1000.0,
     )
-    return replace(capacity, month_target_kwh=target_kwh)
+    if outlook is None:
+        return replace(capacity, month_target_kwh=None)
+    return replace(
+        capacity,
+        month_target_kwh=None if math.isinf(outlook.level_kw) else round(outlook.level_kw, 3),
+        future_day_peaks_kwh=outlook.day_peaks_kw,
+    )
 
 
 def build_auto_plan(

@@ -47,6 +47,9 @@ def _away_at(hour: int) -> np.ndarray:
         pytest.param(_house(8.0), None, 0.0, None, id="car_cannot_discharge"),
         pytest.param(_house(4.0), None, 7.4, None, id="house_already_in_lowest_reachable_step"),
         pytest.param(_house(8.0)[: 24 * 6], None, 7.4, None, id="less_than_a_week_of_history"),
+        # A house at 4.6 kW all day leaves no hour under 4.75 to charge back what the
+        # night took: the level cannot be held, the nights stay at 8 kW.
+        pytest.param(_house(8.0, base_kw=4.6), None, 7.4, None, id="no_room_to_recharge_under_it"),
     ],
 )
 def test_month_target(
@@ -94,3 +97,40 @@ def test_presence_must_align() -> None:
             min_power_kw=1.38,
             present=np.ones(10, dtype=bool),
         )
+
+
+@pytest.mark.parametrize(
+    ("drive_kwh_per_day", "expected_day_peak_kw"),
+    [
+        # 3.25 kWh shaved needs 3.84 kWh back; 23 hours of 1.75 kW room take it and 20 kWh of driving.
+        pytest.param(20.0, 4.75, id="room_for_shaving_and_driving"),
+        # 40 kWh of driving leaves too little room under 4.75 (40.25 kWh for 43.8): the days
+        # hold the next level up, 5.0, where 46 kWh of room take 43.5.
+        pytest.param(40.0, 5.0, id="driving_pushes_the_level_up"),
+    ],
+)
+def test_driving_competes_for_the_room_under_the_level(
+    drive_kwh_per_day: float, expected_day_peak_kw: float
+) -> None:
+    options = target_options(
+        _house(8.0, base_kw=3.0),
+        STEPS,
+        max_discharge_kw=7.4,
+        min_power_kw=1.38,
+        drive_kwh_per_day=drive_kwh_per_day,
+    )
+    held = next(option for option in options if option.level_kw == 4.75)
+    assert held.day_peaks_kw == (expected_day_peak_kw,) * DAYS
+
+
+def test_days_away_keep_their_peak_in_the_sample() -> None:
+    """The sample of days to come keeps the house's own peak on the days the car was away."""
+    present = np.ones(24 * DAYS, dtype=bool)
+    present[3 : 24 * 7 : 24] = False  # away at the peak hour in the first week
+    options = target_options(
+        _house(8.0), STEPS, max_discharge_kw=7.4, min_power_kw=1.38, present=present
+    )
+    held = next(option for option in options if option.level_kw == 4.75)
+    assert held.day_peaks_kw == (8.0,) * 7 + (4.75,) * (DAYS - 7)
+    natural = next(option for option in options if math.isinf(option.level_kw))
+    assert natural.day_peaks_kw == (8.0,) * DAYS

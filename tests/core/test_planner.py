@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.nordic_v2h.core.planner import (
     build_horizon,
+    expected_step_cost_nok,
     free_level_kwh,
     hourly_import_kwh,
     plan,
@@ -322,9 +323,9 @@ def test_car_at_target_never_raises_the_month_peak(load: list[float], peaks: lis
     result = plan(inputs)
     horizon = build_horizon(inputs)
     imports = np.asarray([slot.grid_import_kwh for slot in result.slots])
-    _, hourly = hourly_import_kwh(inputs, horizon, imports)
+    hourly = hourly_import_kwh(inputs, horizon, imports)
     free = free_level_kwh(capacity, max(load))
-    house_hourly = hourly_import_kwh(inputs, horizon, horizon.load_kw * horizon.duration_h)[1]
+    house_hourly = hourly_import_kwh(inputs, horizon, horizon.load_kw * horizon.duration_h)
     for planned, house in zip(hourly, house_hourly, strict=True):
         assert planned <= max(free, house) + 1e-6
 
@@ -395,3 +396,54 @@ def test_month_target_makes_early_peaks_count(month_target_kwh: float | None, sh
     if shaves:
         assert result.import_threshold_kw is not None
         assert result.import_threshold_kw < 5.0
+
+
+@pytest.mark.parametrize(
+    ("known_kwh", "days_left", "sample_kwh", "expected_nok"),
+    [
+        pytest.param([9.8, 9.7, 9.9], 0, (1.0,), 375.0, id="last_day_is_the_exact_step"),
+        pytest.param([7.0, 7.0, 7.0], 10, (1.0,), 375.0, id="low_days_to_come_keep_the_step"),
+        pytest.param([], 10, (12.0,), 525.0, id="high_days_to_come_set_the_step"),
+        # One day left that peaks at 4 or 12 kW alike: the step is 5-10 or 10-15, about half each.
+        pytest.param([12.0, 12.0, 4.0], 1, (4.0, 12.0), 450.0, id="one_day_left_either_way"),
+    ],
+)
+def test_expected_step_cost(
+    known_kwh: list[float], days_left: int, sample_kwh: tuple[float, ...], expected_nok: float
+) -> None:
+    capacity = CapacityInputs(
+        step_from_kw=ELVIA.step_from_kw,
+        step_nok_per_month=ELVIA.step_nok_per_month,
+        future_day_peaks_kwh=sample_kwh,
+    )
+    assert expected_step_cost_nok(capacity, known_kwh, days_left) == pytest.approx(
+        expected_nok, abs=20.0
+    )
+
+
+@pytest.mark.parametrize(
+    ("sample_kwh", "shaves"),
+    [
+        # The days to come stay at 11 kW: today's 16 kW hour alone would cross 15 kW.
+        pytest.param((11.0,), True, id="step_holds_unless_today_breaks_it"),
+        # The days to come reach 16 kW (the car away at their peaks): the step is lost anyway.
+        pytest.param((16.0,), False, id="step_lost_anyway_no_shaving"),
+        # No outlook: the smoothed step says every kW of headroom counts.
+        pytest.param((), True, id="no_outlook_shaves"),
+    ],
+)
+def test_month_outlook_decides_whether_shaving_pays(
+    sample_kwh: tuple[float, ...], shaves: bool
+) -> None:
+    load = [1.0] * 8 + [16.0] * 4 + [1.0] * 36
+    capacity = CapacityInputs(
+        step_from_kw=ELVIA.step_from_kw,
+        step_nok_per_month=ELVIA.step_nok_per_month,
+        month_daily_peaks_kwh=(14.9, 14.9, 11.0),
+        future_day_peaks_kwh=sample_kwh,
+    )
+    inputs = _inputs(
+        [1.0] * len(load), soc_pct=80.0, departure_slots=len(load), load_kw=load, capacity=capacity
+    )
+    peak_hour = [slot.power_w for slot in plan(inputs).slots[8:12]]
+    assert all(power < 0 for power in peak_hour) is shaves

@@ -141,6 +141,18 @@ def _inputs(
             id="no_hysteresis_when_departure_needs_full_power",
         ),
         pytest.param(
+            _inputs(plan_w=-1380.0, previous_w=-1500.0, soc_pct=82.0, departure_h=0.75, minute=0),
+            -1380.0,
+            ReasonKey.CHEAPEST_SLOT,
+            id="last_hour_no_hold_that_takes_more_than_the_plan",
+        ),
+        pytest.param(
+            _inputs(plan_w=7200.0, previous_w=7400.0, soc_pct=79.5, departure_h=0.75, minute=0),
+            7400.0,
+            ReasonKey.HYSTERESIS_HOLD,
+            id="last_hour_hold_that_gives_more_is_fine",
+        ),
+        pytest.param(
             _inputs(plan_w=None),
             7400.0,
             ReasonKey.MISSING_INPUTS,

@@ -24,20 +24,26 @@ HOUSE_W = 3000
 
 
 def spiky_prices(now: datetime) -> dict[str, object]:
-    """Return price-sensor attributes with the running clock hour and the next two expensive, the rest cheap."""
+    """Return price-sensor attributes with only the running clock hour expensive.
+
+    One expensive hour makes discharging now the only best plan: with several equally
+    expensive hours a car short of energy could as well discharge in a later one.
+    """
     attributes = price_attributes(now)
     hour = now.replace(minute=0, second=0, microsecond=0)
     for day in ("raw_today", "raw_tomorrow"):
         for item in attributes[day]:
             start = datetime.fromisoformat(item["start"])
-            item["value"] = SPIKE_NOK if hour <= start < hour + timedelta(hours=3) else CHEAP_NOK
+            item["value"] = SPIKE_NOK if hour <= start < hour + timedelta(hours=1) else CHEAP_NOK
     return attributes
 
 
 @pytest.mark.parametrize(
     ("house_sensor", "soc_pct", "discharges", "smart"),
     [
-        pytest.param(True, 70.0, True, True, id="meter_and_spike_discharge_to_shave_the_peak"),
+        # Above the 80 % target, so that the departure reserve never holds the energy back
+        # (at 70 % it would in the last hours before the default 07:00 departure).
+        pytest.param(True, 90.0, True, True, id="meter_and_spike_discharge_to_shave_the_peak"),
         pytest.param(False, 70.0, False, False, id="no_meter_falls_back_to_cheapest_and_waits"),
         pytest.param(True, 30.0, False, True, id="at_minimum_soc_never_discharges"),
     ],
@@ -62,6 +68,10 @@ async def test_auto_plans_on_all_in_prices_and_the_house(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     await advance(hass, simulator, 10)
+    # The first plan took the fixed meter reading minus the car the charger had started by
+    # itself as the house's draw; plan again now that the car's power is Auto's own.
+    await entry.runtime_data.controller.async_replan()
+    await advance(hass, simulator, 10)
 
     plan = entry.runtime_data.controller.data.plan
     assert plan is not None
@@ -81,6 +91,8 @@ async def test_auto_plans_on_all_in_prices_and_the_house(
             "cover_house_load",
             "peak_shaving",
             "hour_import_guard",
+            # The second plan confirmed the running discharge within the hysteresis.
+            "hysteresis_hold",
         }
     assert planned.attributes["slots"][0][1] == round(plan.power_now_w)
     assert planned.attributes["expected_cost_nok"] == pytest.approx(
@@ -89,8 +101,11 @@ async def test_auto_plans_on_all_in_prices_and_the_house(
     assert planned.attributes["import_threshold_kw"] == plan.import_threshold_kw
     # The plan's slots change every quarter and stay out of the recorder.
     assert "slots" in CostSensor._unrecorded_attributes
-    # The departure target is still met by charging in the cheap hours later.
+    # The departure target is still met (charging in the cheap hours later where needed),
+    # and no slot plans the car below its minimum SoC.
     assert plan.departure_shortfall_kwh == 0.0
-    assert any(slot.power_w > 0 for slot in plan.slots)
+    assert all(slot.soc_pct_end is None or slot.soc_pct_end >= 30.0 - 1e-6 for slot in plan.slots)
+    if soc_pct < 80.0:
+        assert any(slot.power_w > 0 for slot in plan.slots)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()

@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+import math
 import time
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
 from .forecast import forecast_hourly_kw, forecast_hourly_peak_kw
-from .month_target import DEFAULT_DAYS as TARGET_DAYS, month_target_kw
+from .month_target import DEFAULT_DAYS as TARGET_DAYS, TargetOption, month_outlook
 from .planner import plan, plan_cheapest
 from .rules import RuleInputs, decide
 from .timeseries import HOUR_S, OSLO
@@ -176,6 +177,7 @@ def replay(
         if last > first:
             present[first:last] = np.where(present[first:last] < 0, number, present[first:last])
     home_hours = _home_hours(scenario, count, first_hour_s)
+    plug_in_kwh = _plug_in_kwh(scenario, len(home_hours), first_hour_s)
     # The departure of each stay: the slot after its last present slot.
     stay_end = np.zeros(len(scenario.sessions), dtype=np.int64)
     for slot_index in np.nonzero(present >= 0)[0]:
@@ -188,7 +190,7 @@ def replay(
     forecast_levels: list[float] = []
     forecast_cache: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
     peaks: dict[int, float] = {}
-    targets: dict[int, float | None] = {}
+    targets: dict[int, TargetOption | None] = {}
     hour_import = 0.0
     previous_setpoint: float | None = None
     reachable = 0.0
@@ -227,6 +229,7 @@ def replay(
                 peaks=peaks,
                 targets=targets,
                 home_hours=home_hours,
+                plug_in_kwh=plug_in_kwh,
                 day=day,
                 month=month,
                 hour_import=hour_import,
@@ -289,8 +292,9 @@ def _policy_power_kw(
     forecast_errors: list[float],
     forecast_levels: list[float],
     peaks: dict[int, float],
-    targets: dict[int, float | None],
+    targets: dict[int, TargetOption | None],
     home_hours: NDArray[np.bool_],
+    plug_in_kwh: NDArray[np.float64],
     day: NDArray[np.int64],
     month: NDArray[np.int64],
     hour_import: float,
@@ -338,14 +342,22 @@ def _policy_power_kw(
         if today not in targets:
             # Once a day, from the past four weeks of house load and the car's presence.
             past = slice(max(0, hour_number - TARGET_DAYS * 24), hour_number)
-            targets[today] = month_target_kw(
+            days = max((past.stop - past.start) / 24.0, 1.0)
+            targets[today] = month_outlook(
                 hourly_load[past],
                 capacity,
                 max_discharge_kw=charger.max_discharge_w / 1000.0 if scenario.allow_v2h else 0.0,
                 min_power_kw=charger.min_power_w / 1000.0,
                 present=home_hours[past],
+                drive_kwh_per_day=float(plug_in_kwh[past].sum()) / days,
             )
-        capacity = replace(capacity, month_target_kwh=targets[today])
+        outlook = targets[today]
+        if outlook is not None:
+            capacity = replace(
+                capacity,
+                month_target_kwh=None if math.isinf(outlook.level_kw) else outlook.level_kw,
+                future_day_peaks_kwh=outlook.day_peaks_kw,
+            )
     inputs = PlanInputs(
         now_utc=datetime.fromtimestamp(now_s, tz=UTC),
         start_utc=datetime.fromtimestamp(now_s, tz=UTC),
@@ -395,6 +407,16 @@ def _home_hours(scenario: Scenario, count: int, first_hour_s: int) -> NDArray[np
         if last > first:
             home[first:last] = True
     return home
+
+
+def _plug_in_kwh(scenario: Scenario, hours: int, first_hour_s: int) -> NDArray[np.float64]:
+    """Return per clock hour the energy the stays starting in it charged (the driving)."""
+    energy = np.zeros(hours)
+    for session in (*scenario.earlier_sessions, *scenario.sessions):
+        hour = (session.plug_in_s - first_hour_s) // HOUR_S
+        if 0 <= hour < hours:
+            energy[hour] += session.energy_kwh
+    return energy
 
 
 def _forecast_slots(

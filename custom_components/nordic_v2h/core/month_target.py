@@ -40,15 +40,76 @@ DEFAULT_SHAVE_COST_NOK_PER_KWH: Final = 0.35
 AVERAGE_MONTH_DAYS: Final = 30.4
 
 
+# Share of the energy shaved that comes back after charging it in and out of the car.
+DEFAULT_ROUND_TRIP_EFFICIENCY: Final = 0.92 * 0.92
+# A day that cannot recharge what holding the level takes holds the next level up instead;
+# levels are tried in steps of this size.
+LEVEL_STEP_KW: Final = 0.25
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TargetOption:
-    """One candidate level and what holding it would have cost over the past weeks."""
+    """One candidate level and what holding it would have cost over the past weeks.
+
+    `day_peaks_kw` holds each past day's highest hour as it would have been: at the level
+    where the car was home and could recharge what it took, at the house's own peak where
+    it was away. They are the planner's sample of what a day to come may peak at.
+    """
 
     level_kw: float
     measure_kw: float
     step_nok: float
     shaved_kwh_per_month: float
     total_nok: float
+    day_peaks_kw: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Car:
+    """What the car can do for the house, per hour, while it is home."""
+
+    max_discharge_kw: float
+    max_charge_kw: float
+    min_power_kw: float
+    round_trip_efficiency: float
+    drive_kwh_per_day: float
+
+
+def _held_days(
+    load: NDArray[np.float64], home: NDArray[np.bool_], level_kw: float, car: _Car
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return per day (rows of 24 hours) the highest hour and the energy shaved.
+
+    Each day first tries `level_kw`; where the hours under the level cannot recharge what
+    the shaving took plus the day's driving, the day tries the next level up, until the
+    house's own peak (where nothing is shaved).
+    """
+    natural = load.max(axis=1)
+    tries = np.arange(level_kw, float(natural.max()) + LEVEL_STEP_KW, LEVEL_STEP_KW)
+    # (level, day, hour): the discharge to stay under each level, the room to recharge.
+    levels = tries[:, None, None]
+    excess = load[None] - levels
+    shave = np.where(
+        home[None] & (excess > 0),
+        np.minimum(np.maximum(excess, car.min_power_kw), car.max_discharge_kw),
+        0.0,
+    )
+    room = np.where(
+        home[None] & (-excess >= car.min_power_kw), np.minimum(-excess, car.max_charge_kw), 0.0
+    )
+    shaved = shave.sum(axis=2)
+    needed = shaved / car.round_trip_efficiency + np.where(shaved > 0, car.drive_kwh_per_day, 0.0)
+    feasible = (needed <= room.sum(axis=2) + 1e-9) | (shaved <= 0)
+    # The first level each day can hold; the house's own peak always can (nothing shaved).
+    chosen = np.argmax(feasible, axis=0)
+    chosen[~feasible.any(axis=0)] = len(tries) - 1
+    days = np.arange(load.shape[0])
+    peaks = (load[None] - shave).max(axis=2)[chosen, days]
+    used = shaved[chosen, days]
+    held_nothing = ~feasible[chosen, days]
+    peaks[held_nothing] = natural[held_nothing]
+    used[held_nothing] = 0.0
+    return peaks, used
 
 
 def target_options(
@@ -61,20 +122,25 @@ def target_options(
     days: int = DEFAULT_DAYS,
     margin_kw: float = DEFAULT_MARGIN_KW,
     shave_cost_nok_per_kwh: float = DEFAULT_SHAVE_COST_NOK_PER_KWH,
+    max_charge_kw: float | None = None,
+    round_trip_efficiency: float = DEFAULT_ROUND_TRIP_EFFICIENCY,
+    drive_kwh_per_day: float = 0.0,
 ) -> list[TargetOption]:
     """Return every candidate level with its replayed cost; the last one is no target at all.
 
     `history_kw` holds the house's mean power (without the car) of past clock hours,
     oldest first; `present` says per hour whether the car was plugged in (None: always).
     The history is cut into 24-hour blocks ending with its last hour; missing hours (NaN)
-    count as zero draw. Empty when there are fewer than `MIN_DAYS` blocks.
+    count as zero draw. What a day shaves must fit back into the car in that day's hours
+    under the level (with the driving it needs, `drive_kwh_per_day`, as grid energy).
+    Empty when there are fewer than `MIN_DAYS` blocks.
     """
     history = np.nan_to_num(np.asarray(history_kw, dtype=np.float64), nan=0.0).clip(min=0.0)
     blocks = min(len(history) // HOURS_PER_DAY, days)
     if blocks < MIN_DAYS:
         return []
     hours = blocks * HOURS_PER_DAY
-    load = history[-hours:]
+    load = history[-hours:].reshape(blocks, HOURS_PER_DAY)
     home: NDArray[np.bool_] = (
         np.ones(hours, dtype=np.bool_)
         if present is None
@@ -82,23 +148,24 @@ def target_options(
     )
     if len(home) != hours:
         raise ValueError("presence must align with the load history")
+    car = _Car(
+        max_discharge_kw=max_discharge_kw,
+        max_charge_kw=max_discharge_kw if max_charge_kw is None else max_charge_kw,
+        min_power_kw=min_power_kw,
+        round_trip_efficiency=round_trip_efficiency,
+        drive_kwh_per_day=drive_kwh_per_day,
+    )
     scale = AVERAGE_MONTH_DAYS / blocks
-    natural = top3_mean(load.reshape(blocks, HOURS_PER_DAY).max(axis=1).tolist())
+    natural_days = load.max(axis=1)
+    natural = top3_mean(natural_days.tolist())
     options: list[TargetOption] = []
     for edge_kw in table.step_from_kw:
         level_kw = edge_kw - margin_kw
         if level_kw <= 0 or level_kw >= natural:
             continue
-        excess = load - level_kw
-        # The charger cannot discharge below its minimum, so a small excess costs the minimum.
-        shave = np.where(
-            home & (excess > 0),
-            np.minimum(np.maximum(excess, min_power_kw), max_discharge_kw),
-            0.0,
-        )
-        controlled = load - shave
-        measure = top3_mean(controlled.reshape(blocks, HOURS_PER_DAY).max(axis=1).tolist())
-        shaved = float(shave.sum()) * scale
+        peaks, shaved_kwh = _held_days(load, home.reshape(blocks, HOURS_PER_DAY), level_kw, car)
+        measure = top3_mean([float(value) for value in peaks])
+        shaved = float(shaved_kwh.sum()) * scale
         step = table.step_cost_nok(measure)
         options.append(
             TargetOption(
@@ -107,6 +174,7 @@ def target_options(
                 step_nok=step,
                 shaved_kwh_per_month=shaved,
                 total_nok=step + shave_cost_nok_per_kwh * shaved,
+                day_peaks_kw=tuple(round(float(value), 3) for value in peaks),
             )
         )
     step = table.step_cost_nok(natural)
@@ -117,9 +185,41 @@ def target_options(
             step_nok=step,
             shaved_kwh_per_month=0.0,
             total_nok=step,
+            day_peaks_kw=tuple(round(float(value), 3) for value in natural_days),
         )
     )
     return options
+
+
+def month_outlook(
+    history_kw: NDArray[np.float64],
+    table: CapacityInputs,
+    *,
+    max_discharge_kw: float,
+    min_power_kw: float,
+    present: NDArray[np.bool_] | None = None,
+    days: int = DEFAULT_DAYS,
+    drive_kwh_per_day: float = 0.0,
+) -> TargetOption | None:
+    """Return the cheapest option to hold on the days to come, or None without enough history.
+
+    On a tie the higher level (less shaving) wins. None when the history is too short or
+    the car cannot discharge.
+    """
+    if max_discharge_kw <= 0 or max_discharge_kw < min_power_kw:
+        return None
+    options = target_options(
+        history_kw,
+        table,
+        max_discharge_kw=max_discharge_kw,
+        min_power_kw=min_power_kw,
+        present=present,
+        days=days,
+        drive_kwh_per_day=drive_kwh_per_day,
+    )
+    if not options:
+        return None
+    return min(options, key=lambda option: (round(option.total_nok, 6), -option.level_kw))
 
 
 def month_target_kw(
@@ -133,12 +233,9 @@ def month_target_kw(
 ) -> float | None:
     """Return the daily peak (kWh/h) the days to come should be held at, or None for no target.
 
-    The cheapest option wins; on a tie the higher level (less shaving). None when the
-    history is too short, the car cannot discharge, or no level pays for its shaving.
+    None also when no level pays for its shaving.
     """
-    if max_discharge_kw <= 0 or max_discharge_kw < min_power_kw:
-        return None
-    options = target_options(
+    best = month_outlook(
         history_kw,
         table,
         max_discharge_kw=max_discharge_kw,
@@ -146,7 +243,6 @@ def month_target_kw(
         present=present,
         days=days,
     )
-    if not options:
+    if best is None or math.isinf(best.level_kw):
         return None
-    best = min(options, key=lambda option: (round(option.total_nok, 6), -option.level_kw))
-    return None if math.isinf(best.level_kw) else round(best.level_kw, 3)
+    return round(best.level_kw, 3)

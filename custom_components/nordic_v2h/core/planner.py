@@ -9,8 +9,10 @@ capacity step.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,6 +39,50 @@ _EPS_W = 1.0
 
 
 @dataclass(frozen=True, slots=True)
+class HourIndex:
+    """The clock hours the slots fall in, for summing import the way the tariff counts it.
+
+    `of_slot` maps each slot to its hour (0 is the running one); per hour, `day` numbers
+    its local (Europe/Oslo) date, 0 being today, and `this_month` says whether it still
+    counts toward this month's capacity step. `days_after_today` and `days_after_horizon`
+    count the month's days after today and after the horizon's last day of this month.
+    """
+
+    of_slot: NDArray[np.intp]
+    start_epoch_s: NDArray[np.int64]
+    day: NDArray[np.intp]
+    this_month: NDArray[np.bool_]
+    days_after_today: int
+    days_after_horizon: int
+
+
+def _hour_index(starts: NDArray[np.int64], now_utc: datetime) -> HourIndex:
+    """Group slot starts into clock hours and date the hours in local time."""
+    hour_numbers = starts // HOUR_S
+    unique, of_slot = np.unique(hour_numbers, return_inverse=True)
+    now_local = now_utc.astimezone(OSLO)
+    today = now_local.date()
+    days: list[int] = []
+    this_month: list[bool] = []
+    for hour in (int(value) for value in unique):
+        local = datetime.fromtimestamp(hour * HOUR_S, tz=UTC).astimezone(OSLO)
+        days.append((local.date() - today).days)
+        this_month.append((local.year, local.month) == (now_local.year, now_local.month))
+    month_days = calendar.monthrange(today.year, today.month)[1]
+    last_day = max(
+        (day for day, counted in zip(days, this_month, strict=True) if counted), default=0
+    )
+    return HourIndex(
+        of_slot=of_slot.astype(np.intp).reshape(-1),
+        start_epoch_s=unique * HOUR_S,
+        day=np.asarray(days, dtype=np.intp),
+        this_month=np.asarray(this_month, dtype=np.bool_),
+        days_after_today=month_days - today.day,
+        days_after_horizon=max(month_days - today.day - last_day, 0),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Horizon:
     """The slots from now to the end of the known prices, as arrays (one entry per slot).
 
@@ -53,6 +99,7 @@ class Horizon:
     peak_kw: NDArray[np.float64]
     charge_cap_kw: NDArray[np.float64]
     departure_index: int | None
+    hours: HourIndex
 
     def __len__(self) -> int:
         """Return the number of slots."""
@@ -112,6 +159,7 @@ def build_horizon(inputs: PlanInputs) -> Horizon:
         peak_kw=peak_kw,
         charge_cap_kw=np.maximum(charge_cap_kw, 0.0),
         departure_index=departure_index,
+        hours=_hour_index(starts, inputs.now_utc),
     )
 
 
@@ -146,27 +194,71 @@ def free_level_kwh(capacity: CapacityInputs, pad_kwh: float) -> float:
 
 
 def _hourly_peaks_cost(
-    capacity: CapacityInputs,
-    now_utc: datetime,
-    hour_epoch_s: list[int],
-    hour_kwh: list[float],
-    pad_kwh: float,
+    capacity: CapacityInputs, hours: HourIndex, hour_kwh: NDArray[np.float64], pad_kwh: float
 ) -> float:
     """Return the expected rise of the month's capacity cost if these future hours happen."""
-    now_local = now_utc.astimezone(OSLO)
-    today = now_local.date()
-    day_peaks: dict[object, float] = {today: capacity.today_peak_kwh}
-    for epoch_s, kwh in zip(hour_epoch_s, hour_kwh, strict=True):
-        local = datetime.fromtimestamp(epoch_s, tz=UTC).astimezone(OSLO)
-        # A new month starts a new capacity count; its peaks are not this month's step.
-        if (local.year, local.month) != (now_local.year, now_local.month):
-            continue
-        day = local.date()
-        day_peaks[day] = max(day_peaks.get(day, 0.0), kwh)
+    # A new month starts a new capacity count; its peaks are not this month's step.
+    counted = hours.this_month
+    day_peaks = np.zeros(int(hours.day.max(initial=0)) + 1)
+    day_peaks[0] = capacity.today_peak_kwh
+    np.maximum.at(day_peaks, hours.day[counted], hour_kwh[counted])
+    days_seen = np.zeros(len(day_peaks), dtype=np.bool_)
+    days_seen[0] = True
+    days_seen[hours.day[counted]] = True
+    planned = [float(value) for value in day_peaks[days_seen]]
+    if capacity.future_day_peaks_kwh:
+        # The month outlook: a step the days to come will likely lose anyway is worth
+        # little shaving today, one that holds unless today breaks it the whole step.
+        finished = list(capacity.month_daily_peaks_kwh)
+        before = expected_step_cost_nok(
+            capacity, [*finished, capacity.today_peak_kwh], hours.days_after_today
+        )
+        after = expected_step_cost_nok(capacity, finished + planned, hours.days_after_horizon)
+        return after - before
     others = _other_days_kwh(capacity, pad_kwh)
-    before = [*others, capacity.today_peak_kwh]
-    after = [*others, *day_peaks.values()]
-    return capacity.smooth_cost_nok(top3_mean(after)) - capacity.smooth_cost_nok(top3_mean(before))
+    before_smooth = capacity.smooth_cost_nok(top3_mean([*others, capacity.today_peak_kwh]))
+    return capacity.smooth_cost_nok(top3_mean(others + planned)) - before_smooth
+
+
+# Draws of the days to come per expected step cost: enough for a smooth estimate, few
+# enough to price a plan in well under a millisecond.
+_OUTLOOK_DRAWS = 256
+
+
+@lru_cache(maxsize=64)
+def _draw_index(sample_size: int, days: int) -> NDArray[np.intp]:
+    """Return fixed random picks from a sample, one row per draw of the days to come.
+
+    Fixed (seeded by the shape), so that the same inputs always give the same plan and
+    every option of one plan is priced on the same draws.
+    """
+    generator = np.random.default_rng(sample_size * 100 + days)
+    picks: NDArray[np.intp] = generator.integers(0, sample_size, size=(_OUTLOOK_DRAWS, days))
+    picks.setflags(write=False)
+    return picks
+
+
+def expected_step_cost_nok(
+    capacity: CapacityInputs, known_kwh: list[float], days_left: int
+) -> float:
+    """Return the month's expected step cost given the known days' peaks and the days left.
+
+    The days left peak like days drawn from `future_day_peaks_kwh`; the step of each draw's
+    three-day mean is averaged. A step the month is likely to lose anyway is worth little
+    shaving today; one that holds unless today breaks it is worth the whole step.
+    """
+    known = sorted(known_kwh, reverse=True)[:3]
+    known += [0.0] * (3 - len(known))
+    if days_left <= 0:
+        return capacity.step_cost_nok(top3_mean(known))
+    sample = np.asarray(capacity.future_day_peaks_kwh, dtype=np.float64)
+    draws = sample[_draw_index(len(sample), days_left)]
+    keep = min(3, days_left)
+    if days_left > keep:
+        draws = np.partition(draws, days_left - keep, axis=1)[:, days_left - keep :]
+    combined = np.concatenate([draws, np.broadcast_to(np.asarray(known), (len(draws), 3))], axis=1)
+    top = np.partition(combined, combined.shape[1] - 3, axis=1)[:, -3:]
+    return float(np.mean(capacity.step_costs_nok(top.sum(axis=1) / 3.0)))
 
 
 def top3_mean(peaks: list[float]) -> float:
@@ -176,17 +268,15 @@ def top3_mean(peaks: list[float]) -> float:
 
 def hourly_import_kwh(
     inputs: PlanInputs, horizon: Horizon, import_kwh: NDArray[np.float64]
-) -> tuple[list[int], list[float]]:
+) -> NDArray[np.float64]:
     """Sum the slots' import into clock hours, adding what the running hour already drew."""
-    hours = horizon.start_epoch_s // HOUR_S
-    sums: dict[int, float] = {}
-    for hour_raw, kwh_raw in zip(hours, import_kwh, strict=True):
-        hour = int(hour_raw)
-        sums[hour] = sums.get(hour, 0.0) + float(kwh_raw)
-    if inputs.capacity is not None and len(hours):
-        first = int(hours[0])
-        sums[first] = sums.get(first, 0.0) + inputs.capacity.current_hour_import_kwh
-    return [hour * HOUR_S for hour in sums], list(sums.values())
+    hours = horizon.hours
+    sums = np.bincount(
+        hours.of_slot, weights=import_kwh, minlength=len(hours.start_epoch_s)
+    ).astype(np.float64)
+    if inputs.capacity is not None and len(sums):
+        sums[0] += inputs.capacity.current_hour_import_kwh
+    return sums
 
 
 def grid_flows_kwh(
@@ -208,9 +298,9 @@ def plan_cost_nok(inputs: PlanInputs, horizon: Horizon, power_kw: NDArray[np.flo
     if inputs.capacity is not None:
         # Peaks are priced on the high load forecast: a peak missed costs a whole month.
         peak_net = horizon.peak_kw * horizon.duration_h + power_kw * horizon.present_h
-        hour_s, hour_kwh = hourly_import_kwh(inputs, horizon, np.maximum(peak_net, 0.0))
+        hour_kwh = hourly_import_kwh(inputs, horizon, np.maximum(peak_net, 0.0))
         cost += _hourly_peaks_cost(
-            inputs.capacity, inputs.now_utc, hour_s, hour_kwh, _pad_kwh(horizon, inputs.capacity)
+            inputs.capacity, horizon.hours, hour_kwh, _pad_kwh(horizon, inputs.capacity)
         )
     return cost
 
@@ -622,36 +712,6 @@ def _discharge_floor_kwh(
     return reserve
 
 
-def _interpolate(
-    values: NDArray[np.float64], grid: NDArray[np.float64], energy: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Interpolate per-candidate values (c, s) at energies shaped (c, ...) along the grid."""
-    states = len(grid)
-    step = (grid[-1] - grid[0]) / (states - 1)
-    position = np.clip((energy - grid[0]) / step, 0.0, states - 1.0)
-    lower = np.minimum(position.astype(np.int64), states - 2)
-    weight = position - lower
-    offset = (np.arange(values.shape[0]) * states).reshape((-1,) + (1,) * (energy.ndim - 1))
-    flat = values.ravel()
-    index = lower + offset
-    result: NDArray[np.float64] = flat[index] * (1.0 - weight) + flat[index + 1] * weight
-    return result
-
-
-def _feasible(
-    problem: _Problem,
-    floor_kwh: NDArray[np.float64],
-    after: NDArray[np.float64],
-    power: NDArray[np.float64],
-) -> NDArray[np.bool_]:
-    """Return where an action keeps the stored energy within its bounds."""
-    tolerance = 1e-9
-    ok_high = (power <= 0) | (after <= problem.max_kwh + tolerance)
-    ok_low = (power >= 0) | (after >= floor_kwh - tolerance)
-    result: NDArray[np.bool_] = ok_high & ok_low
-    return result
-
-
 def _solve(
     problem: _Problem, start_kwh: float, candidates: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -659,42 +719,90 @@ def _solve(
     grid = problem.grid_kwh
     n = problem.slots
     states = len(grid)
-    values = np.empty((n + 1, candidates, states))
-    values[n] = problem.terminal_nok[None, :]
-    below_min = np.maximum(problem.min_kwh - grid, 0.0)
-    # Everything that does not depend on the value function is computed for all slots at
-    # once (n, c, s, a); the loop then only gathers, adds and takes minima.
-    after = grid[None, None, :, None] + problem.delta_kwh[:, :, None, :]
     step = (grid[-1] - grid[0]) / (states - 1)
-    position = np.clip((after - grid[0]) / step, 0.0, states - 1.0)
-    lower = np.minimum(position.astype(np.int64), states - 2)
-    weight = position - lower
-    lower += (np.arange(candidates) * states)[None, :, None, None]
-    feasible = _feasible(
-        problem,
-        problem.discharge_floor_kwh[:, None, None, None],
-        after,
-        problem.power_kw[:, :, None, :],
+    # One spare column per candidate, so that the upper neighbour of the top state exists;
+    # it is only read with weight 0 (or for an infeasible action), so its value is moot.
+    stride = states + 1
+    values = np.zeros((n + 1, candidates, stride))
+    values[n, :, :states] = problem.terminal_nok[None, :]
+    below_min = np.maximum(problem.min_kwh - grid, 0.0)
+    penalty = problem.below_min_nok_per_kwh[:, None] * below_min[None, :]
+    # The grid is even, so an action moves every state by the same fraction of a step:
+    # its interpolation weight depends on the action alone (n, c, a), and its feasible
+    # states form one interval. Only the gather index is (n, c, s, a).
+    shift = problem.delta_kwh / step
+    whole = np.floor(shift)
+    weight = (shift - whole)[:, :, None, :]
+    state = np.arange(states, dtype=np.int32)
+    # Clipping only moves infeasible actions (past the maximum or the floor), whose cost
+    # is infinite anyway; it keeps their gathers inside the grid.
+    lower = state[None, None, :, None] + whole.astype(np.int32)[:, :, None, :]
+    np.clip(lower, 0, states - 1, out=lower)
+    lower += (np.arange(candidates, dtype=np.int32) * stride)[None, :, None, None]
+    low_kwh, high_kwh = _feasible_energy_kwh(problem)
+    # The states an action may start from: an interval of the grid, per (n, c, a).
+    first = np.ceil((low_kwh - grid[0]) / step - 1e-9)
+    last = np.floor((high_kwh - grid[0]) / step + 1e-9)
+    feasible = (state[None, None, :, None] >= first[:, :, None, :]) & (
+        state[None, None, :, None] <= last[:, :, None, :]
     )
     base = np.where(feasible, problem.stage_nok[:, :, None, :], np.inf)
-    penalty = problem.below_min_nok_per_kwh[:, None] * below_min[None, :]
     for index in range(n - 1, -1, -1):
         flat = values[index + 1].ravel()
         low_values = flat[lower[index]]
         q = base[index] + low_values + weight[index] * (flat[lower[index] + 1] - low_values)
-        values[index] = q.min(axis=2) + penalty[index]
+        values[index, :, :states] = q.min(axis=2) + penalty[index]
+    return _forward(problem, values, start_kwh, (low_kwh, high_kwh))
+
+
+def _feasible_energy_kwh(
+    problem: _Problem,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return per action (n, c, a) the stored energies it may start from.
+
+    Charging must not pass the maximum SoC, discharging must not pass the slot's floor
+    (the minimum SoC or the departure reserve); idle is always allowed.
+    """
+    tolerance = 1e-9
+    power = problem.power_kw
+    high = np.where(power > 0, problem.max_kwh + tolerance - problem.delta_kwh, np.inf)
+    floor = problem.discharge_floor_kwh[:, None, None]
+    low = np.where(power < 0, floor - tolerance - problem.delta_kwh, -np.inf)
+    return low, high
+
+
+def _forward(
+    problem: _Problem,
+    values: NDArray[np.float64],
+    start_kwh: float,
+    bounds_kwh: tuple[NDArray[np.float64], NDArray[np.float64]],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Follow the cheapest action from the true (off-grid) stored energy, slot by slot."""
+    grid = problem.grid_kwh
+    states = len(grid)
+    step = (grid[-1] - grid[0]) / (states - 1)
+    candidates, stride = values.shape[1], values.shape[2]
+    n = problem.slots
+    low_kwh, high_kwh = bounds_kwh
+    shift = problem.delta_kwh / step
     energy = np.full(candidates, start_kwh)
     chosen = np.zeros((candidates, n))
     rows = np.arange(candidates)
+    offset = (rows * stride)[:, None]
     for index in range(n):
-        after = energy[:, None] + problem.delta_kwh[index]
-        power = problem.power_kw[index]
-        q = problem.stage_nok[index] + _interpolate(values[index + 1], grid, after)
-        floor = problem.discharge_floor_kwh[index : index + 1, None]
-        q = np.where(_feasible(problem, floor, after, power), q, np.inf)
+        position = ((energy - grid[0]) / step)[:, None] + shift[index]
+        np.clip(position, 0.0, states - 1.0, out=position)
+        lower = position.astype(np.intp)
+        weight = position - lower
+        lower += offset
+        flat = values[index + 1].ravel()
+        low_values = flat[lower]
+        q = problem.stage_nok[index] + low_values + weight * (flat[lower + 1] - low_values)
+        column = energy[:, None]
+        q[(column < low_kwh[index]) | (column > high_kwh[index])] = np.inf
         best = np.argmin(q, axis=1)
-        chosen[:, index] = power[rows, best]
-        energy = np.clip(after[rows, best], grid[0], grid[-1])
+        chosen[:, index] = problem.power_kw[index][rows, best]
+        energy = np.clip(energy + problem.delta_kwh[index][rows, best], grid[0], grid[-1])
     return chosen, energy
 
 
@@ -809,14 +917,12 @@ def guard_threshold_kw(
     if capacity is None:
         return None
     import_kwh, _ = grid_flows_kwh(horizon, power_kw)
-    hour_s, hour_kwh = hourly_import_kwh(inputs, horizon, import_kwh)
-    today = inputs.now_utc.astimezone(OSLO).date()
-    planned_today = [
-        kwh
-        for epoch_s, kwh in zip(hour_s, hour_kwh, strict=True)
-        if datetime.fromtimestamp(epoch_s, tz=UTC).astimezone(OSLO).date() == today
-    ]
-    level = max([free_level_kwh(capacity, _pad_kwh(horizon, capacity)), *planned_today])
+    hour_kwh = hourly_import_kwh(inputs, horizon, import_kwh)
+    planned_today = hour_kwh[horizon.hours.day == 0]
+    level = max(
+        free_level_kwh(capacity, _pad_kwh(horizon, capacity)),
+        float(np.max(planned_today, initial=0.0)),
+    )
     return round(level, 3)
 
 

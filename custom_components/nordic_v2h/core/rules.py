@@ -90,8 +90,11 @@ def decide(inputs: RuleInputs) -> Setpoint:
     power_w, reason = _hour_guard(inputs, power_w, reason)
     power_w, reason, safety = _safe(inputs, power_w, reason)
     previous = inputs.previous_setpoint_w
-    # Near departure every watt counts: no hysteresis when the target needs full power.
-    tight = _departure_floor_w(inputs) > 0
+    # Near departure every watt counts: no hysteresis when the target needs full power,
+    # nor, in the last hour, a hold that leaves the car with less than the plan.
+    tight = _departure_floor_w(inputs) > 0 or (
+        previous is not None and previous < power_w and _departure_within(inputs, HOUR_S)
+    )
     if (
         not safety
         and not tight
@@ -141,6 +144,14 @@ def _hour_guard(inputs: RuleInputs, power_w: float, reason: ReasonKey) -> tuple[
     if lowered_w >= power_w:
         return power_w, reason
     return lowered_w, ReasonKey.HOUR_IMPORT_GUARD
+
+
+def _departure_within(inputs: RuleInputs, seconds: float) -> bool:
+    """Return whether the set departure is ahead and less than `seconds` away."""
+    departure = inputs.vehicle.departure_utc
+    if departure is None:
+        return False
+    return 0 < departure.timestamp() - inputs.now_utc_s < seconds
 
 
 def _departure_floor_w(inputs: RuleInputs) -> float:

@@ -12,8 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 import math
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
 
 from .timeseries import QUARTER_S, ensure_utc
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 # Weight of the spread-out step price in the expected capacity cost (the rest is the step).
 SMOOTH_WEIGHT = 0.5
@@ -107,7 +113,9 @@ class CapacityInputs:
     the highest finished clock hour of today, and `current_hour_import_kwh` the import so
     far in the running clock hour. `month_target_kwh` is the daily peak the days still to
     come are expected to be held at (see `month_target`); None counts them at the house's
-    own forecast peak.
+    own forecast peak. `future_day_peaks_kwh` is a sample of what a day to come may peak
+    at (past days replayed at the target, see `month_target`): with it, the days left in
+    the month are drawn from the sample and the step is priced by its expected cost.
     """
 
     step_from_kw: tuple[float, ...]
@@ -117,6 +125,7 @@ class CapacityInputs:
     today_peak_kwh: float = 0.0
     current_hour_import_kwh: float = 0.0
     month_target_kwh: float | None = None
+    future_day_peaks_kwh: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         """Check that the step table is non-empty, ascending and consistent."""
@@ -150,6 +159,14 @@ class CapacityInputs:
                 spread = costs[index] + share * (costs[index + 1] - costs[index])
                 break
         return SMOOTH_WEIGHT * spread + (1.0 - SMOOTH_WEIGHT) * self.step_cost_nok(level_kw)
+
+    def step_costs_nok(self, levels_kw: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return `step_cost_nok` of many three-peak means at once."""
+        side: Literal["left", "right"] = "right" if self.threshold_inclusive else "left"
+        index = np.searchsorted(np.asarray(self.step_from_kw), levels_kw, side=side) - 1
+        costs = np.asarray(self.step_nok_per_month, dtype=np.float64)
+        result: NDArray[np.float64] = costs[np.maximum(index, 0)]
+        return result
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
