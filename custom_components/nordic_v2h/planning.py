@@ -189,9 +189,8 @@ def build_plan_inputs(
 def _with_month_target(house: HouseContext, limits: ChargerLimits) -> CapacityInputs | None:
     """Return the month's capacity inputs with the level the days to come should be held at.
 
-    The past weeks of house hours say which step edge V2H can hold, and what a day to come
-    may peak at while holding it; the car is assumed to be home at the house's peak hours
-    (its plug-in history is not kept).
+    The past weeks of house hours say which step edge V2H can hold; the car is assumed to be
+    home at the house's peak hours (its plug-in history is not kept).
     """
     capacity = house.capacity
     if capacity is None:
@@ -204,10 +203,11 @@ def _with_month_target(house: HouseContext, limits: ChargerLimits) -> CapacityIn
     )
     if outlook is None:
         return replace(capacity, month_target_kwh=None)
+    # The month outlook (`future_day_peaks_kwh`) is left out: in the replay it gave up steps
+    # the smoothed step held, and saved less over the year.
     return replace(
         capacity,
         month_target_kwh=None if math.isinf(outlook.level_kw) else round(outlook.level_kw, 3),
-        future_day_peaks_kwh=outlook.day_peaks_kw,
     )
 
 

@@ -71,6 +71,8 @@ class Scenario:
     `import_price` and `export_price` are all-in NOK/kWh; `load_kw` the house without car.
     `capacity_for_month` maps a local (year, month) to its step table. `earlier_sessions`
     are stays before the replayed span: history for the month target, never replayed.
+    `use_month_outlook` also hands the planner the month outlook (days to come drawn from
+    the replayed past weeks); off by default, see `CapacityInputs.future_day_peaks_kwh`.
     """
 
     start_s: int
@@ -95,6 +97,7 @@ class Scenario:
     wear_nok_per_kwh: float = 0.20
     max_import_w: float | None = None
     use_month_target: bool = True
+    use_month_outlook: bool = False
     earlier_sessions: tuple[Session, ...] = ()
 
 
@@ -356,7 +359,7 @@ def _policy_power_kw(
             capacity = replace(
                 capacity,
                 month_target_kwh=None if math.isinf(outlook.level_kw) else outlook.level_kw,
-                future_day_peaks_kwh=outlook.day_peaks_kw,
+                future_day_peaks_kwh=outlook.day_peaks_kw if scenario.use_month_outlook else (),
             )
     inputs = PlanInputs(
         now_utc=datetime.fromtimestamp(now_s, tz=UTC),
