@@ -13,7 +13,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -386,16 +386,28 @@ def _build_plan(
     energy = simulate_energy_kwh(inputs, horizon, power_kw, start_kwh)
     import_kwh, export_kwh = grid_flows_kwh(horizon, power_kw)
     battery = inputs.vehicle.battery_kwh
+    soc_pct: list[float | None] = (
+        [None] * len(energy) if soc_assumed else list(_floats(energy / battery * 100.0))
+    )
+    # Plain Python numbers, converted in one go: a plan has a few hundred slots.
     slots = tuple(
         PlanSlot(
-            start_utc=datetime.fromtimestamp(int(start_s), tz=UTC),
-            duration_s=float(horizon.duration_h[index] * HOUR_S),
-            power_w=float(power_kw[index] * 1000.0),
-            soc_pct_end=None if soc_assumed else float(energy[index] / battery * 100.0),
-            grid_import_kwh=float(import_kwh[index]),
-            grid_export_kwh=float(export_kwh[index]),
+            start_utc=datetime.fromtimestamp(start_s, tz=UTC),
+            duration_s=duration_s,
+            power_w=power_w,
+            soc_pct_end=soc_end,
+            grid_import_kwh=imported,
+            grid_export_kwh=exported,
         )
-        for index, start_s in enumerate(int(value) for value in horizon.start_epoch_s)
+        for start_s, duration_s, power_w, soc_end, imported, exported in zip(
+            cast("list[int]", horizon.start_epoch_s.tolist()),
+            _floats(horizon.duration_h * HOUR_S),
+            _floats(power_kw * 1000.0),
+            soc_pct,
+            _floats(import_kwh),
+            _floats(export_kwh),
+            strict=True,
+        )
     )
     now_kw = float(power_kw[0]) if len(power_kw) else 0.0
     if now_kw > 0:
@@ -426,6 +438,11 @@ def _build_plan(
     )
 
 
+def _floats(values: NDArray[np.float64]) -> list[float]:
+    """Return a one-dimensional array as Python floats, converted in one call."""
+    return cast("list[float]", values.tolist())
+
+
 def _idle_plan(inputs: PlanInputs, reason: ReasonKey) -> Plan:
     """Return a plan that does nothing, for when there is nothing to plan over."""
     return Plan(
@@ -448,8 +465,25 @@ def plan_cheapest(inputs: PlanInputs) -> Plan:
     horizon = build_horizon(inputs)
     if len(horizon) == 0:
         return _idle_plan(inputs, ReasonKey.NO_PRICES)
-    vehicle = inputs.vehicle
     start_kwh, assumed = _start_energy_kwh(inputs)
+    power_kw, reason, shortfall = _cheapest_powers_kw(inputs, horizon, start_kwh)
+    return _build_plan(
+        inputs,
+        horizon,
+        power_kw,
+        start_kwh=start_kwh,
+        soc_assumed=assumed,
+        reason=reason,
+        shortfall_kwh=shortfall if horizon.departure_index is not None else 0.0,
+        threshold_kw=None,
+    )
+
+
+def _cheapest_powers_kw(
+    inputs: PlanInputs, horizon: Horizon, start_kwh: float
+) -> tuple[NDArray[np.float64], ReasonKey, float]:
+    """Return the cheapest-slots powers, their reason and the energy left unmet."""
+    vehicle = inputs.vehicle
     min_kwh = vehicle.min_soc_pct / 100.0 * vehicle.battery_kwh
     power_kw = np.zeros(len(horizon))
     present = horizon.present_h > 0
@@ -464,16 +498,7 @@ def plan_cheapest(inputs: PlanInputs) -> Plan:
     _clip_to_max_soc(inputs, horizon, power_kw, start_kwh)
     if reason is not ReasonKey.BELOW_MIN_SOC or power_kw[0] <= 0:
         reason = _cheapest_reason(inputs, horizon, power_kw, needed, shortfall)
-    return _build_plan(
-        inputs,
-        horizon,
-        power_kw,
-        start_kwh=start_kwh,
-        soc_assumed=assumed,
-        reason=reason,
-        shortfall_kwh=shortfall if horizon.departure_index is not None else 0.0,
-        threshold_kw=None,
-    )
+    return power_kw, reason, shortfall
 
 
 def _cheapest_reason(
@@ -728,30 +753,40 @@ def _solve(
     below_min = np.maximum(problem.min_kwh - grid, 0.0)
     penalty = problem.below_min_nok_per_kwh[:, None] * below_min[None, :]
     # The grid is even, so an action moves every state by the same fraction of a step:
-    # its interpolation weight depends on the action alone (n, c, a), and its feasible
-    # states form one interval. Only the gather index is (n, c, s, a).
-    shift = problem.delta_kwh / step
+    # its interpolation weight depends on the action alone, and its feasible states form
+    # one interval. Only the gather index is per state. Arrays are laid out (n, a, c, s)
+    # so that the cheapest action is a minimum over whole rows of states.
+    shift = np.moveaxis(problem.delta_kwh / step, 2, 1)
     whole = np.floor(shift)
-    weight = (shift - whole)[:, :, None, :]
+    weight = (shift - whole)[..., None]
     state = np.arange(states, dtype=np.int32)
     # Clipping only moves infeasible actions (past the maximum or the floor), whose cost
     # is infinite anyway; it keeps their gathers inside the grid.
-    lower = state[None, None, :, None] + whole.astype(np.int32)[:, :, None, :]
+    lower = state + whole.astype(np.int32)[..., None]
     np.clip(lower, 0, states - 1, out=lower)
-    lower += (np.arange(candidates, dtype=np.int32) * stride)[None, :, None, None]
+    lower += (np.arange(candidates, dtype=np.int32) * stride)[:, None]
     low_kwh, high_kwh = _feasible_energy_kwh(problem)
-    # The states an action may start from: an interval of the grid, per (n, c, a).
-    first = np.ceil((low_kwh - grid[0]) / step - 1e-9)
-    last = np.floor((high_kwh - grid[0]) / step + 1e-9)
-    feasible = (state[None, None, :, None] >= first[:, :, None, :]) & (
-        state[None, None, :, None] <= last[:, :, None, :]
-    )
-    base = np.where(feasible, problem.stage_nok[:, :, None, :], np.inf)
+    # The states an action may start from: an interval of the grid, per (n, a, c).
+    first = np.ceil((np.moveaxis(low_kwh, 2, 1) - grid[0]) / step - 1e-9)[..., None]
+    last = np.floor((np.moveaxis(high_kwh, 2, 1) - grid[0]) / step + 1e-9)[..., None]
+    feasible = (state >= first) & (state <= last)
+    base = np.where(feasible, np.moveaxis(problem.stage_nok, 2, 1)[..., None], np.inf)
+    # Preallocated buffers: the recursion is many small steps, allocation would dominate.
+    rise = np.zeros(candidates * stride)
+    q = np.empty(lower.shape[1:])
+    slope = np.empty(lower.shape[1:])
     for index in range(n - 1, -1, -1):
         flat = values[index + 1].ravel()
-        low_values = flat[lower[index]]
-        q = base[index] + low_values + weight[index] * (flat[lower[index] + 1] - low_values)
-        values[index, :, :states] = q.min(axis=2) + penalty[index]
+        # Between two neighbouring states the value rises by `rise`: interpolate with it.
+        np.subtract(flat[1:], flat[:-1], out=rise[:-1])
+        np.take(flat, lower[index], out=q)
+        np.add(base[index], q, out=q)
+        np.take(rise, lower[index], out=slope)
+        np.multiply(weight[index], slope, out=slope)
+        np.add(q, slope, out=q)
+        row = values[index, :, :states]
+        np.minimum.reduce(q, axis=0, out=row)
+        np.add(row, penalty[index], out=row)
     return _forward(problem, values, start_kwh, (low_kwh, high_kwh))
 
 
@@ -789,9 +824,11 @@ def _forward(
     chosen = np.zeros((candidates, n))
     rows = np.arange(candidates)
     offset = (rows * stride)[:, None]
+    top = states - 1.0
     for index in range(n):
         position = ((energy - grid[0]) / step)[:, None] + shift[index]
-        np.clip(position, 0.0, states - 1.0, out=position)
+        # np.clip's Python wrapper costs more than the work on a handful of values.
+        np.minimum(np.maximum(position, 0.0, out=position), top, out=position)
         lower = position.astype(np.intp)
         weight = position - lower
         lower += offset
@@ -800,9 +837,11 @@ def _forward(
         q = problem.stage_nok[index] + low_values + weight * (flat[lower + 1] - low_values)
         column = energy[:, None]
         q[(column < low_kwh[index]) | (column > high_kwh[index])] = np.inf
-        best = np.argmin(q, axis=1)
+        best = q.argmin(axis=1)
         chosen[:, index] = problem.power_kw[index][rows, best]
-        energy = np.clip(energy + problem.delta_kwh[index][rows, best], grid[0], grid[-1])
+        energy = np.minimum(
+            np.maximum(energy + problem.delta_kwh[index][rows, best], grid[0]), grid[-1]
+        )
     return chosen, energy
 
 
@@ -843,10 +882,9 @@ def plan(inputs: PlanInputs) -> Plan:
                 None if not np.isfinite(threshold) else threshold,
             )
         )
-    fallback = plan_cheapest(inputs)
-    fallback_kw: NDArray[np.float64] = np.asarray(
-        [slot.power_w / 1000.0 for slot in fallback.slots], dtype=np.float64
-    )
+    fallback_kw, _, _ = _cheapest_powers_kw(inputs, horizon, start_kwh)
+    # The same rounding the cheapest plan gets when it is built.
+    fallback_kw = np.where(np.abs(fallback_kw) * 1000.0 < _EPS_W, 0.0, fallback_kw)
     options.append(
         (
             _total_cost(
