@@ -104,9 +104,12 @@ def test_presence_must_align() -> None:
     [
         # 3.25 kWh shaved needs 3.84 kWh back; 23 hours of 1.75 kW room take it and 20 kWh of driving.
         pytest.param(20.0, 4.75, id="room_for_shaving_and_driving"),
-        # 40 kWh of driving leaves too little room under 4.75 (40.25 kWh for 43.8): the days
-        # hold the next level up, 5.0, where 46 kWh of room take 43.5.
-        pytest.param(40.0, 5.0, id="driving_pushes_the_level_up"),
+        # 70 kWh of driving does not fit a day's room (40.25 kWh) but fits that day's and
+        # the next's (80.5 kWh for 73.8): the battery carries it over the night.
+        pytest.param(70.0, 4.75, id="the_next_day_recharges_too"),
+        # 80 kWh leaves too little room under 4.75 even over two days (80.5 kWh for 83.8):
+        # the days hold the next level up, 5.0, where 92 kWh of room take 83.5.
+        pytest.param(80.0, 5.0, id="driving_pushes_the_level_up"),
     ],
 )
 def test_driving_competes_for_the_room_under_the_level(

@@ -80,9 +80,9 @@ def _held_days(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return per day (rows of 24 hours) the highest hour and the energy shaved.
 
-    Each day first tries `level_kw`; where the hours under the level cannot recharge what
-    the shaving took plus the day's driving, the day tries the next level up, until the
-    house's own peak (where nothing is shaved).
+    Each day first tries `level_kw`; where the hours under the level of that day and the
+    next cannot recharge what the shaving took plus the day's driving, the day tries the
+    next level up, until the house's own peak (where nothing is shaved).
     """
     natural = load.max(axis=1)
     tries = np.arange(level_kw, float(natural.max()) + LEVEL_STEP_KW, LEVEL_STEP_KW)
@@ -99,7 +99,11 @@ def _held_days(
     )
     shaved = shave.sum(axis=2)
     needed = shaved / car.round_trip_efficiency + np.where(shaved > 0, car.drive_kwh_per_day, 0.0)
-    feasible = (needed <= room.sum(axis=2) + 1e-9) | (shaved <= 0)
+    day_room = room.sum(axis=2)
+    # The battery carries energy over a night: what a day shaves may be charged back that
+    # day or the next. After the last day the next is unknown: an average day's room.
+    next_room = np.concatenate([day_room[:, 1:], day_room.mean(axis=1, keepdims=True)], axis=1)
+    feasible = (needed <= day_room + next_room + 1e-9) | (shaved <= 0)
     # The first level each day can hold; the house's own peak always can (nothing shaved).
     chosen = np.argmax(feasible, axis=0)
     chosen[~feasible.any(axis=0)] = len(tries) - 1
@@ -131,8 +135,9 @@ def target_options(
     `history_kw` holds the house's mean power (without the car) of past clock hours,
     oldest first; `present` says per hour whether the car was plugged in (None: always).
     The history is cut into 24-hour blocks ending with its last hour; missing hours (NaN)
-    count as zero draw. What a day shaves must fit back into the car in that day's hours
-    under the level (with the driving it needs, `drive_kwh_per_day`, as grid energy).
+    count as zero draw. What a day shaves must fit back into the car in the hours under the
+    level of that day and the next (with the driving it needs, `drive_kwh_per_day`, as
+    grid energy).
     Empty when there are fewer than `MIN_DAYS` blocks.
     """
     history = np.nan_to_num(np.asarray(history_kw, dtype=np.float64), nan=0.0).clip(min=0.0)
