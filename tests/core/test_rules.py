@@ -178,6 +178,24 @@ def _inputs(
             id="guard_never_discharges_when_departure_needs_full_power",
         ),
         pytest.param(
+            # Half an hour to departure, 1.2 kWh over the target and no time to recharge:
+            # the guard takes 1.2 kWh (2.208 kW through 92 %) instead of the house's 3 kW.
+            _inputs(plan_w=0.0, hour_kwh=8.0, threshold_kw=5.0, soc_pct=82.0, departure_h=1.0),
+            -2208.0,
+            ReasonKey.HOUR_IMPORT_GUARD,
+            id="guard_discharge_keeps_the_departure_target",
+        ),
+        pytest.param(
+            # A quarter to departure and 0.24 kWh over the target: less than the charger's
+            # minimum for that quarter, so the guard idles rather than miss the target.
+            _inputs(
+                plan_w=0.0, hour_kwh=8.0, threshold_kw=5.0, soc_pct=80.4, departure_h=1.0, minute=45
+            ),
+            0.0,
+            ReasonKey.HOUR_IMPORT_GUARD,
+            id="guard_never_discharges_the_last_quarter_below_target",
+        ),
+        pytest.param(
             _inputs(plan_w=0.0, hour_kwh=4.1, threshold_kw=5.0),
             0.0,
             ReasonKey.HOUR_IMPORT_GUARD,

@@ -141,6 +141,8 @@ def _hour_guard(inputs: RuleInputs, power_w: float, reason: ReasonKey) -> tuple[
     # unknown SoC the safety layer refuses any discharge and says why.)
     if power_w > 0 or inputs.vehicle.soc_pct is not None:
         lowered_w = max(lowered_w, min(_departure_floor_w(inputs), power_w))
+    if lowered_w < 0:
+        lowered_w = max(lowered_w, -_guard_discharge_limit_w(inputs, left_h))
     if lowered_w >= power_w:
         return power_w, reason
     return lowered_w, ReasonKey.HOUR_IMPORT_GUARD
@@ -152,6 +154,28 @@ def _departure_within(inputs: RuleInputs, seconds: float) -> bool:
     if departure is None:
         return False
     return 0 < departure.timestamp() - inputs.now_utc_s < seconds
+
+
+def _guard_discharge_limit_w(inputs: RuleInputs, hour_left_h: float) -> float:
+    """Return the most the guard may discharge now and still leave the car at its target.
+
+    The guard's discharge is assumed to last the rest of the hour (or until departure);
+    what it takes beyond the surplus over the target must fit back in at full power in the
+    time after it, less the margin. Close to departure that is little or nothing.
+    """
+    vehicle, charger = inputs.vehicle, inputs.charger
+    if vehicle.departure_utc is None or vehicle.soc_pct is None:
+        return math.inf
+    departure_left_h = (vehicle.departure_utc.timestamp() - inputs.now_utc_s) / HOUR_S
+    if departure_left_h <= 0:
+        return math.inf
+    span_h = min(hour_left_h, departure_left_h)
+    recharge_h = max(departure_left_h - span_h - GUARD_MARGIN_H, 0.0)
+    surplus_kwh = (vehicle.soc_pct - vehicle.target_soc_pct) / 100.0 * vehicle.battery_kwh
+    surplus_kwh += recharge_h * charger.max_charge_w / 1000.0 * charger.charge_efficiency
+    if surplus_kwh <= 0:
+        return 0.0
+    return surplus_kwh * charger.discharge_efficiency / span_h * 1000.0
 
 
 def _departure_floor_w(inputs: RuleInputs) -> float:
