@@ -382,7 +382,7 @@ def _build_plan(
     threshold_kw: float | None,
 ) -> Plan:
     """Assemble the frozen plan from per-slot powers."""
-    power_kw = np.where(np.abs(power_kw) * 1000.0 < _EPS_W, 0.0, power_kw)
+    power_kw = _without_residue(power_kw)
     energy = simulate_energy_kwh(inputs, horizon, power_kw, start_kwh)
     import_kwh, export_kwh = grid_flows_kwh(horizon, power_kw)
     battery = inputs.vehicle.battery_kwh
@@ -436,6 +436,12 @@ def _build_plan(
         departure_shortfall_kwh=shortfall_kwh,
         soc_assumed=soc_assumed,
     )
+
+
+def _without_residue(power_kw: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return the powers with rounding residues (below `_EPS_W`) set to zero."""
+    cleaned: NDArray[np.float64] = np.where(np.abs(power_kw) * 1000.0 < _EPS_W, 0.0, power_kw)
+    return cleaned
 
 
 def _floats(values: NDArray[np.float64]) -> list[float]:
@@ -884,7 +890,7 @@ def plan(inputs: PlanInputs) -> Plan:
         )
     fallback_kw, _, _ = _cheapest_powers_kw(inputs, horizon, start_kwh)
     # The same rounding the cheapest plan gets when it is built.
-    fallback_kw = np.where(np.abs(fallback_kw) * 1000.0 < _EPS_W, 0.0, fallback_kw)
+    fallback_kw = _without_residue(fallback_kw)
     options.append(
         (
             _total_cost(

@@ -170,9 +170,8 @@ def _guard_discharge_limit_w(inputs: RuleInputs, hour_left_h: float) -> float:
     if departure_left_h <= 0:
         return math.inf
     span_h = min(hour_left_h, departure_left_h)
-    recharge_h = max(departure_left_h - span_h - GUARD_MARGIN_H, 0.0)
     surplus_kwh = (vehicle.soc_pct - vehicle.target_soc_pct) / 100.0 * vehicle.battery_kwh
-    surplus_kwh += recharge_h * charger.max_charge_w / 1000.0 * charger.charge_efficiency
+    surplus_kwh += _recharge_kwh(inputs, departure_left_h - span_h)
     if surplus_kwh <= 0:
         return 0.0
     return surplus_kwh * charger.discharge_efficiency / span_h * 1000.0
@@ -187,16 +186,23 @@ def _departure_floor_w(inputs: RuleInputs) -> float:
         return charger.max_charge_w
     needed_kwh = (vehicle.target_soc_pct - vehicle.soc_pct) / 100.0 * vehicle.battery_kwh
     left_h = (vehicle.departure_utc.timestamp() - inputs.now_utc_s) / HOUR_S
-    # Keep one slot of margin: the charger ramps and the plan's slots are whole quarters.
-    later_kwh = (
-        max(left_h - GUARD_MARGIN_H, 0.0)
+    if needed_kwh <= _recharge_kwh(inputs, left_h):
+        return -math.inf
+    return charger.max_charge_w
+
+
+def _recharge_kwh(inputs: RuleInputs, hours_h: float) -> float:
+    """Return what full power stores in `hours_h` before departure, less the margin.
+
+    The margin is one slot or more: the charger ramps and the plan's slots are whole quarters.
+    """
+    charger = inputs.charger
+    return (
+        max(hours_h - GUARD_MARGIN_H, 0.0)
         * charger.max_charge_w
         / 1000.0
         * charger.charge_efficiency
     )
-    if needed_kwh <= later_kwh:
-        return -math.inf
-    return charger.max_charge_w
 
 
 def _safe(inputs: RuleInputs, power_w: float, reason: ReasonKey) -> tuple[float, ReasonKey, bool]:
