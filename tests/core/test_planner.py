@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings, strategies as st
@@ -20,6 +21,7 @@ from custom_components.nordic_v2h.core.types import (
     CapacityInputs,
     ChargerLimits,
     Decision,
+    Plan,
     PlanInputs,
     ReasonKey,
     VehicleState,
@@ -140,6 +142,17 @@ def test_unreachable_target_reports_shortfall() -> None:
     # Two hours at 7.4 kW and 92 % store 13.6 kWh of the 24 kWh missing.
     assert result.departure_shortfall_kwh == pytest.approx(24.0 - 2 * 7.4 * 0.92, abs=1e-6)
     assert all(slot.power_w == pytest.approx(7400) for slot in result.slots)
+
+
+@pytest.mark.parametrize("planner", [plan, plan_cheapest], ids=["smart", "cheapest"])
+def test_minimum_power_that_would_overfill_reports_shortfall(
+    planner: Callable[[PlanInputs], Plan],
+) -> None:
+    """0.3 kWh to a full battery in one quarter: the 1.38 kW minimum would store 0.317 kWh."""
+    result = planner(_inputs([1.0] * 4, soc_pct=99.5, target_soc_pct=100.0, departure_slots=1))
+    assert [slot.power_w for slot in result.slots] == [0.0] * 4
+    assert result.departure_shortfall_kwh == pytest.approx(0.3, abs=1e-9)
+    assert result.reason is ReasonKey.TARGET_UNREACHABLE
 
 
 def test_no_prices_gives_idle_plan() -> None:

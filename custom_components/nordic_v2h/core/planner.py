@@ -502,6 +502,11 @@ def _cheapest_powers_kw(
     needed = _target_kwh(inputs) - stored
     shortfall = _fill_cheapest(inputs, horizon, power_kw, needed, present) if needed > 0 else 0.0
     _clip_to_max_soc(inputs, horizon, power_kw, start_kwh)
+    if horizon.departure_index is not None:
+        # Clipping may drop a last slot the charger's minimum would overfill: measure what
+        # the final powers leave missing, not what the filling hoped for.
+        missing = _shortfall_kwh(inputs, horizon, power_kw, start_kwh)
+        shortfall = missing if missing >= 1e-6 else 0.0
     if reason is not ReasonKey.BELOW_MIN_SOC or power_kw[0] <= 0:
         reason = _cheapest_reason(inputs, horizon, power_kw, needed, shortfall)
     return power_kw, reason, shortfall
