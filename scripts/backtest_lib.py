@@ -95,9 +95,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="plan without the month-level capacity target (for comparison)",
     )
     parser.add_argument(
-        "--month-outlook",
+        "--no-month-outlook",
         action="store_true",
-        help="price the capacity step by days to come drawn from the past weeks (experimental)",
+        help="price the capacity step by the smoothed step alone, without the days to come "
+        "drawn from the past weeks (for comparison)",
     )
     args = parser.parse_args(argv)
     if args.end < args.start:
@@ -364,7 +365,7 @@ def build(args: argparse.Namespace) -> Loaded:
         earlier_sessions=earlier,
         capacity_for_month=capacity_for_month,
         use_month_target=not args.no_month_target,
-        use_month_outlook=args.month_outlook,
+        use_month_outlook=not args.no_month_outlook,
         charger=ChargerLimits(min_power_w=1380, max_charge_w=7400, max_discharge_w=7400),
     )
     return Loaded(scenario, cost, spot, sim_start_s, sim_end_s)

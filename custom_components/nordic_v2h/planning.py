@@ -203,11 +203,10 @@ def _with_month_target(house: HouseContext, limits: ChargerLimits) -> CapacityIn
     )
     if outlook is None:
         return replace(capacity, month_target_kwh=None)
-    # The month outlook (`future_day_peaks_kwh`) is left out: in the replay it gave up steps
-    # the smoothed step held, and saved less over the year.
     return replace(
         capacity,
         month_target_kwh=None if math.isinf(outlook.level_kw) else round(outlook.level_kw, 3),
+        future_day_peaks_kwh=outlook.day_peaks_kw,
     )
 
 

@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 
 from custom_components.nordic_v2h.core.planner import (
+    OUTLOOK_WEIGHT,
     build_horizon,
     expected_step_cost_nok,
     free_level_kwh,
     hourly_import_kwh,
     plan,
     plan_cheapest,
+    plan_cost_nok,
 )
 from custom_components.nordic_v2h.core.types import (
     CapacityInputs,
@@ -411,6 +413,30 @@ def test_month_target_makes_early_peaks_count(month_target_kwh: float | None, sh
         assert result.import_threshold_kw < 5.0
 
 
+def test_night_peak_is_held_at_the_month_target_not_below() -> None:
+    """Early in a day the level that raises nothing is low; the plan holds the target instead.
+
+    Three finished days (8.7, 7.7 and 2.3 kW) make 2.3 kW free; the days to come are held
+    at 9.75 kW. A two-hour 11.5 kW night peak is shaved to the target with 1.75 kW, not
+    to a few kW with most of the car's power (a replay of October 2024 found that: the car
+    then lacked the energy to hold the next hours).
+    """
+    load = [3.0] * 4 + [11.5] * 8 + [3.0] * 20
+    capacity = CapacityInputs(
+        step_from_kw=ELVIA.step_from_kw,
+        step_nok_per_month=ELVIA.step_nok_per_month,
+        month_daily_peaks_kwh=(8.7, 7.7, 2.3),
+        month_target_kwh=9.75,
+    )
+    inputs = _inputs(
+        [1.0] * len(load), soc_pct=70.0, departure_slots=len(load), load_kw=load, capacity=capacity
+    )
+    result = plan(inputs)
+    peak_kw = [slot.power_w / 1000.0 for slot in result.slots[4:12]]
+    assert result.import_threshold_kw == pytest.approx(9.75, abs=0.01)
+    assert peak_kw == pytest.approx([-1.75] * 8, abs=0.01)
+
+
 @pytest.mark.parametrize(
     ("known_kwh", "days_left", "sample_kwh", "expected_nok"),
     [
@@ -435,28 +461,49 @@ def test_expected_step_cost(
 
 
 @pytest.mark.parametrize(
-    ("sample_kwh", "shaves"),
+    ("sample_kwh", "outlook_rise_nok"),
     [
-        # The days to come stay at 11 kW: today's 16 kW hour alone would cross 15 kW.
-        pytest.param((11.0,), True, id="step_holds_unless_today_breaks_it"),
+        # The days to come stay at 11 kW: today's 16 kW hour alone lifts the month from the
+        # 10-15 kW step (525 NOK) to 15-20 kW (675 NOK).
+        pytest.param((11.0,), 150.0, id="step_holds_unless_today_breaks_it"),
         # The days to come reach 16 kW (the car away at their peaks): the step is lost anyway.
-        pytest.param((16.0,), False, id="step_lost_anyway_no_shaving"),
-        # No outlook: the smoothed step says every kW of headroom counts.
-        pytest.param((), True, id="no_outlook_shaves"),
+        pytest.param((16.0,), 0.0, id="step_lost_anyway"),
     ],
 )
-def test_month_outlook_decides_whether_shaving_pays(
-    sample_kwh: tuple[float, ...], shaves: bool
+def test_month_outlook_prices_a_peak_by_the_days_to_come(
+    sample_kwh: tuple[float, ...], outlook_rise_nok: float
 ) -> None:
+    """A 16 kW hour costs the outlook's step rise mixed with the smoothed step's rise."""
     load = [1.0] * 8 + [16.0] * 4 + [1.0] * 36
-    capacity = CapacityInputs(
-        step_from_kw=ELVIA.step_from_kw,
-        step_nok_per_month=ELVIA.step_nok_per_month,
-        month_daily_peaks_kwh=(14.9, 14.9, 11.0),
-        future_day_peaks_kwh=sample_kwh,
+    finished = (14.9, 14.9, 11.0)
+
+    def unshaved_rise_nok(sample: tuple[float, ...]) -> float:
+        capacity = CapacityInputs(
+            step_from_kw=ELVIA.step_from_kw,
+            step_nok_per_month=ELVIA.step_nok_per_month,
+            month_daily_peaks_kwh=finished,
+            future_day_peaks_kwh=sample,
+        )
+        inputs = _inputs(
+            [1.0] * len(load),
+            soc_pct=80.0,
+            departure_slots=len(load),
+            load_kw=load,
+            capacity=capacity,
+        )
+        horizon = build_horizon(inputs)
+        shaved = np.zeros(len(load))
+        # Down to 11 kW: no day above the finished ones, no capacity cost.
+        shaved[8:12] = -5.0
+        return plan_cost_nok(inputs, horizon, np.zeros(len(load))) - plan_cost_nok(
+            inputs, horizon, shaved
+        )
+
+    smooth_rise_nok = ELVIA.smooth_cost_nok((16.0 + 14.9 + 14.9) / 3) - ELVIA.smooth_cost_nok(
+        (14.9 + 14.9 + 11.0) / 3
     )
-    inputs = _inputs(
-        [1.0] * len(load), soc_pct=80.0, departure_slots=len(load), load_kw=load, capacity=capacity
+    # What shaving saves besides the capacity (energy, wear) is the same with and without
+    # an outlook, so the difference is the outlook's share of the capacity price.
+    assert unshaved_rise_nok(sample_kwh) - unshaved_rise_nok(()) == pytest.approx(
+        OUTLOOK_WEIGHT * (outlook_rise_nok - smooth_rise_nok)
     )
-    peak_hour = [slot.power_w for slot in plan(inputs).slots[8:12]]
-    assert all(power < 0 for power in peak_hour) is shaves

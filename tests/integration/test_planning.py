@@ -32,21 +32,24 @@ def _history(night_peak_kw: float) -> tuple[float, ...]:
 
 
 @pytest.mark.parametrize(
-    ("night_peak_kw", "allow_v2h", "expected_kwh"),
+    ("night_peak_kw", "allow_v2h", "expected_kwh", "expected_day_peaks_kwh"),
     [
         # Elvia 2025: held under 5 kW. Under 2 would be two steps down, but a house at 1.5 kW
         # leaves no hour under 1.75 with room to charge back the 7.25 kWh a night takes.
-        pytest.param(9.0, True, 4.75, id="nightly_9_kw_is_held_under_5"),
+        # The days to come are drawn from the four weeks held at that level.
+        pytest.param(9.0, True, 4.75, (4.75,) * 28, id="nightly_9_kw_is_held_under_5"),
         # 13 kW cannot be brought under 5 with 7.4 kW of discharge: hold it under 10.
-        pytest.param(13.0, True, 9.75, id="nightly_13_kw_is_held_under_10"),
-        pytest.param(9.0, False, None, id="no_v2h_no_target"),
-        pytest.param(1.5, True, None, id="flat_house_needs_no_target"),
+        pytest.param(13.0, True, 9.75, (9.75,) * 28, id="nightly_13_kw_is_held_under_10"),
+        pytest.param(9.0, False, None, (), id="no_v2h_no_target_no_outlook"),
+        # Nothing to hold: the days to come peak like the house's own days.
+        pytest.param(1.5, True, None, (1.5,) * 28, id="flat_house_needs_no_target"),
     ],
 )
 def test_month_target_from_the_house_history(
     night_peak_kw: float,
     allow_v2h: bool,
     expected_kwh: float | None,
+    expected_day_peaks_kwh: tuple[float, ...],
 ) -> None:
     model = build_cost_model(
         {"grid_company": "Elvia", "contract": "spot", "tax_zone": "standard"}, {}
@@ -73,4 +76,4 @@ def test_month_target_from_the_house_history(
     assert inputs is not None
     assert inputs.capacity is not None
     assert inputs.capacity.month_target_kwh == expected_kwh
-    assert inputs.capacity.future_day_peaks_kwh == ()
+    assert inputs.capacity.future_day_peaks_kwh == pytest.approx(expected_day_peaks_kwh)

@@ -72,7 +72,7 @@ class Scenario:
     `capacity_for_month` maps a local (year, month) to its step table. `earlier_sessions`
     are stays before the replayed span: history for the month target, never replayed.
     `use_month_outlook` also hands the planner the month outlook (days to come drawn from
-    the replayed past weeks); off by default, see `CapacityInputs.future_day_peaks_kwh`.
+    the replayed past weeks), see `CapacityInputs.future_day_peaks_kwh`.
     """
 
     start_s: int
@@ -97,7 +97,7 @@ class Scenario:
     wear_nok_per_kwh: float = 0.20
     max_import_w: float | None = None
     use_month_target: bool = True
-    use_month_outlook: bool = False
+    use_month_outlook: bool = True
     earlier_sessions: tuple[Session, ...] = ()
 
 
