@@ -245,6 +245,21 @@ def _draw_index(sample_size: int, days: int) -> NDArray[np.intp]:
     return picks
 
 
+@lru_cache(maxsize=64)
+def _top_draws_kwh(sample_kwh: tuple[float, ...], days_left: int) -> NDArray[np.float64]:
+    """Return the (up to) three highest days of each draw of the days left.
+
+    The same for every option a plan prices, so it is drawn and sorted once.
+    """
+    sample = np.asarray(sample_kwh, dtype=np.float64)
+    draws = sample[_draw_index(len(sample), days_left)]
+    keep = min(3, days_left)
+    if days_left > keep:
+        draws = np.partition(draws, days_left - keep, axis=1)[:, days_left - keep :]
+    draws.setflags(write=False)
+    return draws
+
+
 def expected_step_cost_nok(
     capacity: CapacityInputs, known_kwh: list[float], days_left: int
 ) -> float:
@@ -258,11 +273,7 @@ def expected_step_cost_nok(
     known += [0.0] * (3 - len(known))
     if days_left <= 0:
         return capacity.step_cost_nok(top3_mean(known))
-    sample = np.asarray(capacity.future_day_peaks_kwh, dtype=np.float64)
-    draws = sample[_draw_index(len(sample), days_left)]
-    keep = min(3, days_left)
-    if days_left > keep:
-        draws = np.partition(draws, days_left - keep, axis=1)[:, days_left - keep :]
+    draws = _top_draws_kwh(capacity.future_day_peaks_kwh, days_left)
     combined = np.concatenate([draws, np.broadcast_to(np.asarray(known), (len(draws), 3))], axis=1)
     top = np.partition(combined, combined.shape[1] - 3, axis=1)[:, -3:]
     return float(np.mean(capacity.step_costs_nok(top.sum(axis=1) / 3.0)))
