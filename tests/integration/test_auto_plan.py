@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 
 from custom_components.nordic_v2h.sensor import CostSensor
@@ -14,7 +15,7 @@ from quasar_simulator.registers import ControlMode
 from .conftest import PRICE_SENSOR, price_attributes
 from .cost_helpers import set_house_power, tariff_entry
 from .helpers import entity_id_for
-from .owner_helpers import advance
+from .owner_helpers import advance, call_entity_service
 
 # Spot NOK/kWh excl VAT: a price spike so high that even after strømstøtte (90 % above the threshold) it dwarfs the rest.
 SPIKE_NOK = 30.0
@@ -41,8 +42,7 @@ def spiky_prices(now: datetime) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("house_sensor", "soc_pct", "discharges", "smart"),
     [
-        # Above the 80 % target, so that the departure reserve never holds the energy back
-        # (at 70 % it would in the last hours before the default 07:00 departure).
+        # Above the 80 % target, so that the departure reserve never holds the energy back.
         pytest.param(True, 90.0, True, True, id="meter_and_spike_discharge_to_shave_the_peak"),
         pytest.param(False, 70.0, False, False, id="no_meter_falls_back_to_cheapest_and_waits"),
         pytest.param(True, 30.0, False, True, id="at_minimum_soc_never_discharges"),
@@ -67,6 +67,10 @@ async def test_auto_plans_on_all_in_prices_and_the_house(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
+    # Departure twelve hours from now, whatever the time of day the test runs: the default
+    # 07:00 is too close at night for 30 % to reach the target, and the plan says so.
+    departure = dt_util.as_local(now + timedelta(hours=12)).strftime("%H:%M:00")
+    await call_entity_service(hass, "time", "departure_time", "set_value", {"time": departure})
     await advance(hass, simulator, 10)
     # The first plan took the fixed meter reading minus the car the charger had started by
     # itself as the house's draw; plan again now that the car's power is Auto's own.
