@@ -115,7 +115,8 @@ class CapacityInputs:
     come are expected to be held at (see `month_target`); None counts them at the house's
     own forecast peak. `future_day_peaks_kwh` is a sample of what a day to come may peak
     at (past days replayed at the target, see `month_target`): with it, the days left in
-    the month are drawn from the sample and the step is priced by its expected cost.
+    the month are drawn from the sample and the step is priced by its expected cost, mixed
+    with the smoothed step (`planner.OUTLOOK_WEIGHT`).
     """
 
     step_from_kw: tuple[float, ...]
