@@ -36,6 +36,8 @@ _REPLACED_AFTER_DEPARTURE = frozenset(
 )
 # Power below this is treated as zero: a rounding residue, not a command.
 _EPS_W = 1.0
+# A departure shortfall below this (kWh) is floating-point residue, not energy missing.
+_EPS_KWH = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,8 +525,7 @@ def _cheapest_powers_kw(
     if horizon.departure_index is not None:
         # Clipping may drop a last slot the charger's minimum would overfill: measure what
         # the final powers leave missing, not what the filling hoped for.
-        missing = _shortfall_kwh(inputs, horizon, power_kw, start_kwh)
-        shortfall = missing if missing >= 1e-6 else 0.0
+        shortfall = _shortfall_kwh(inputs, horizon, power_kw, start_kwh)
     if reason is not ReasonKey.BELOW_MIN_SOC or power_kw[0] <= 0:
         reason = _cheapest_reason(inputs, horizon, power_kw, needed, shortfall)
     return power_kw, reason, shortfall
@@ -540,7 +541,7 @@ def _cheapest_reason(
     """Explain the cheapest plan's decision for the running slot."""
     if needed_kwh <= 1e-9:
         return ReasonKey.TARGET_REACHED
-    if shortfall_kwh > 1e-6 and horizon.departure_index is not None:
+    if shortfall_kwh > _EPS_KWH and horizon.departure_index is not None:
         return ReasonKey.TARGET_UNREACHABLE
     if power_kw[0] > 0:
         departure = inputs.vehicle.departure_utc
@@ -937,15 +938,11 @@ def plan(inputs: PlanInputs) -> Plan:
     )
     # A plan that meets the target beats any that does not, whatever the costs say.
     meeting = [
-        option for option in options if _shortfall_kwh(inputs, horizon, option[2], start_kwh) < 1e-6
+        option for option in options if _shortfall_kwh(inputs, horizon, option[2], start_kwh) == 0
     ]
     _, _, best_kw, _ = min(meeting or options, key=lambda option: (option[0], option[1]))
     threshold_kw = guard_threshold_kw(inputs, horizon, best_kw)
-    energy = simulate_energy_kwh(inputs, horizon, best_kw, start_kwh)
-    shortfall = 0.0
-    if horizon.departure_index is not None:
-        shortfall = max(_target_kwh(inputs) - float(energy[horizon.departure_index]), 0.0)
-        shortfall = 0.0 if shortfall < 1e-6 else shortfall
+    shortfall = _shortfall_kwh(inputs, horizon, best_kw, start_kwh)
     return _build_plan(
         inputs,
         horizon,
@@ -1002,11 +999,15 @@ def guard_threshold_kw(
 def _shortfall_kwh(
     inputs: PlanInputs, horizon: Horizon, power_kw: NDArray[np.float64], start_kwh: float
 ) -> float:
-    """Return how far below the target a plan leaves the car at departure (0 without one)."""
+    """Return how far below the target a plan leaves the car at departure (0 without one).
+
+    Residues below `_EPS_KWH` count as 0: the target is met.
+    """
     if horizon.departure_index is None:
         return 0.0
     energy = simulate_energy_kwh(inputs, horizon, power_kw, start_kwh)
-    return max(_target_kwh(inputs) - float(energy[horizon.departure_index]), 0.0)
+    missing = _target_kwh(inputs) - float(energy[horizon.departure_index])
+    return missing if missing >= _EPS_KWH else 0.0
 
 
 def _total_cost(
