@@ -15,6 +15,7 @@ from quasar_simulator.registers import Action, ChargerStateCode, ControlMode
 
 from .conftest import PRICE_SENSOR, price_attributes
 from .helpers import entity_id_for, select_mode
+from .owner_helpers import call_entity_service
 
 
 async def advance(hass: HomeAssistant, simulator: QuasarSimulator, seconds: float) -> None:
@@ -158,6 +159,10 @@ async def test_auto_decides_by_price_and_stops_an_autostarted_car(
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
+    # Departure twelve hours from now, whatever the time of day the test runs: shortly before
+    # the default 07:00 the car must charge at any price to reach its target.
+    departure = dt_util.as_local(now + timedelta(hours=12)).strftime("%H:%M:00")
+    await call_entity_service(hass, "time", "departure_time", "set_value", {"time": departure})
     await advance(hass, simulator, 10)
 
     assert hass.states.get(entity_id_for(hass, "sensor", "decision")).state == expected_decision
