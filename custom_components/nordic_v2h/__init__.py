@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_BATTERY_KWH,
@@ -134,6 +137,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
         peak_tracker=peak_tracker,
         cost_view=CostView(cost_model, peak_tracker),
     )
+    if peak_tracker is not None:
+        entry.async_on_unload(
+            charger.async_add_listener(partial(_async_car_reading, charger, peak_tracker))
+        )
     await charger.async_config_entry_first_refresh()
     # Prices may be late or the source down: the integration still starts and keeps retrying.
     await prices.async_refresh()
@@ -157,6 +164,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
     controller.async_set_updated_data(controller.data)
     await controller.async_refresh()
     return True
+
+
+@callback
+def _async_car_reading(charger: ChargerCoordinator, tracker: PeakTracker) -> None:
+    """Hand the peak tracker each charger reading: the house's own draw is the meter minus it."""
+    state = charger.data if charger.last_update_success else None
+    tracker.hold_car(
+        None if state is None else state.power_w,
+        None if state is None else state.plugged_in,
+        dt_util.utcnow(),
+    )
 
 
 def _apply_options(entry: NordicV2HConfigEntry, settings: SettingsStore) -> None:

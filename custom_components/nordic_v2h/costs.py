@@ -249,6 +249,10 @@ def plan_context(
             history_kw=tuple(
                 float(value) for value in tracker.history_kw(now_utc, FORECAST_HISTORY_HOURS)
             ),
+            plugged_in=tuple(
+                bool(value) for value in tracker.presence(now_utc, FORECAST_HISTORY_HOURS)
+            ),
+            drive_kwh_per_day=tracker.drive_kwh_per_day(now_utc, FORECAST_HISTORY_HOURS),
             capacity=capacity_inputs(
                 model, now_utc=now_utc, daily_peaks_kwh=peaks, running_hour_kwh=running_kwh
             ),

@@ -50,12 +50,16 @@ class HouseContext:
     """What the house meter tells the planner: current draw, measured hours and this month's peaks.
 
     `house_power_w` is the house's own draw now (the meter minus the car); `history_kw` the
-    mean power of the last finished clock hours, oldest first (NaN where missing).
+    house's own mean power of the last finished clock hours, oldest first (NaN where
+    missing). `plugged_in` says per hour of the history whether the car was plugged in
+    (empty: assumed always), `drive_kwh_per_day` what the car was charged per day.
     """
 
     house_power_w: float | None
     history_kw: tuple[float, ...] = ()
     capacity: CapacityInputs | None = None
+    plugged_in: tuple[bool, ...] = ()
+    drive_kwh_per_day: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,17 +193,20 @@ def build_plan_inputs(
 def _with_month_target(house: HouseContext, limits: ChargerLimits) -> CapacityInputs | None:
     """Return the month's capacity inputs with the level the days to come should be held at.
 
-    The past weeks of house hours say which step edge V2H can hold; the car is assumed to be
-    home at the house's peak hours (its plug-in history is not kept).
+    The past weeks of house hours say which step edge V2H can hold, counting only the hours
+    the car was plugged in (all of them when that is not known).
     """
     capacity = house.capacity
     if capacity is None:
         return None
+    known_presence = len(house.plugged_in) == len(house.history_kw)
     outlook = month_outlook(
         np.asarray(house.history_kw, dtype=np.float64),
         capacity,
         max_discharge_kw=limits.max_discharge_w / 1000.0,
         min_power_kw=limits.min_power_w / 1000.0,
+        present=np.asarray(house.plugged_in, dtype=np.bool_) if known_presence else None,
+        drive_kwh_per_day=house.drive_kwh_per_day,
     )
     if outlook is None:
         return replace(capacity, month_target_kwh=None)

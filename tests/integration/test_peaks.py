@@ -8,13 +8,16 @@ from typing import Any
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory, StepTickTimeFactory, TickingDateTimeFactory
 from homeassistant.core import HomeAssistant
+import numpy as np
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.nordic_v2h.peaks import PeakTracker
 from quasar_simulator import QuasarSimulator
 
-from .cost_helpers import set_house_power, setup_entry, tariff_entry
-from .helpers import entity_id_for
+from .cost_helpers import HOUSE_SENSOR, set_house_power, setup_entry, tariff_entry
+from .helpers import entity_id_for, select_mode
+from .owner_helpers import state_of
 
 # 10:00 in Oslo on a Tuesday in November (UTC+1).
 START = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
@@ -246,3 +249,188 @@ async def test_sensors_follow_the_inputs(
     for key in absent:
         assert registry.async_get_entity_id("sensor", "nordic_v2h", f"123456_{key}") is None, key
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+# (minute after START, house meter W or None to keep, car W or None for unknown, plugged in)
+type CarReading = tuple[float, float | None, float | None, bool | None]
+
+
+@pytest.mark.parametrize(
+    ("readings", "import_kwh", "house_kwh", "car_kwh", "plugged_in"),
+    [
+        pytest.param(
+            [(0, 9000.0, 7000.0, True)], 9.0, 2.0, 7.0, True, id="charging_car_is_not_house_load"
+        ),
+        pytest.param(
+            [(0, 500.0, -4000.0, True)], 0.5, 4.5, -4.0, True, id="v2h_discharge_is_house_load"
+        ),
+        pytest.param(
+            [(0, -1000.0, -5000.0, True)], 0.0, 4.0, -5.0, True, id="exporting_v2h_counts_house"
+        ),
+        pytest.param(
+            [(0, 6000.0, None, None)], 6.0, 6.0, None, True, id="charger_unknown_whole_meter_home"
+        ),
+        pytest.param([(0, 3000.0, 0.0, False)], 3.0, 3.0, 0.0, False, id="unplugged_car_is_away"),
+        pytest.param(
+            [(0, 9000.0, 7000.0, True), (30, 2000.0, 0.0, False)],
+            5.5,
+            2.0,
+            3.5,
+            True,
+            id="left_after_half_an_hour_was_home",
+        ),
+    ],
+)
+async def test_house_load_is_the_meter_minus_the_car(
+    hass: HomeAssistant,
+    freezer: Clock,
+    readings: list[CarReading],
+    import_kwh: float,
+    house_kwh: float,
+    car_kwh: float | None,
+    plugged_in: bool,
+) -> None:
+    """The forecast's history is the house without the car; the capacity peaks are the meter's."""
+    freezer.move_to(START)
+    set_house_power(hass, "0")
+    tracker = PeakTracker(hass, "an_entry", HOUSE_SENSOR)
+    await tracker.async_start()
+    for minute, meter_w, car_w, plugged in readings:
+        moment = START + timedelta(minutes=minute)
+        await move_to(hass, freezer, moment)
+        tracker.hold_car(car_w, plugged, moment)
+        if meter_w is not None:
+            set_house_power(hass, str(meter_w))
+            await hass.async_block_till_done()
+    next_hour = START + timedelta(hours=1)
+    await move_to(hass, freezer, next_hour)
+
+    hour_s = int(START.timestamp())
+    assert tracker.hours_kwh[hour_s] == pytest.approx(import_kwh, abs=0.01)
+    assert tracker.history_kw(next_hour, 1)[0] == pytest.approx(house_kwh, abs=0.01)
+    assert tracker.presence(next_hour, 1).tolist() == [plugged_in]
+    car = tracker.car_kwh(next_hour, 1)[0]
+    if car_kwh is None:
+        assert np.isnan(car)
+    else:
+        assert car == pytest.approx(car_kwh, abs=0.01)
+    await tracker.async_stop()
+
+
+async def poll(
+    hass: HomeAssistant, freezer: Clock, simulator: QuasarSimulator, at: datetime
+) -> None:
+    """Let the charger act on what it was told, then move both clocks so that it is read."""
+    simulator.advance(5)
+    await move_to(hass, freezer, at)
+
+
+async def test_charger_readings_reach_the_tracker(
+    hass: HomeAssistant, freezer: Clock, simulator: QuasarSimulator
+) -> None:
+    """Charging shows as the car's, not the house's, and an unplugged hour counts as away."""
+    freezer.move_to(START)
+    set_house_power(hass, "2000")
+    entry = tariff_entry(simulator.port)
+    await setup_entry(hass, entry, START)
+    await select_mode(hass, "charge_now")
+    for seconds in (5, 10, 15):
+        await poll(hass, freezer, simulator, START + timedelta(seconds=seconds))
+    car_w = float(state_of(hass, "sensor", "charger_power"))
+    assert car_w > 1000
+    set_house_power(hass, str(2000 + car_w))
+    await hass.async_block_till_done()
+    await poll(hass, freezer, simulator, START + timedelta(hours=1))
+    await poll(hass, freezer, simulator, START + timedelta(hours=2))
+    simulator.unplug()
+    set_house_power(hass, "2000")
+    await poll(hass, freezer, simulator, START + timedelta(hours=2, seconds=5))
+    await poll(hass, freezer, simulator, START + timedelta(hours=3))
+    await poll(hass, freezer, simulator, START + timedelta(hours=4))
+
+    tracker = entry.runtime_data.peak_tracker
+    assert tracker is not None
+    now = START + timedelta(hours=4)
+    # The hours from START+1h to START+4h: charging, unplugged after a poll (5 s), away.
+    assert tracker.history_kw(now, 3) == pytest.approx([2.0, 2.0, 2.0], abs=0.01)
+    assert tracker.car_kwh(now, 3) == pytest.approx(
+        [car_w / 1000, car_w / 1000 * 5 / 3600, 0.0], abs=0.005
+    )
+    assert tracker.presence(now, 3).tolist() == [True, True, False]
+    assert tracker.hours_kwh[int((START + timedelta(hours=1)).timestamp())] == pytest.approx(
+        2.0 + car_w / 1000, abs=0.01
+    )
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_car_and_house_hours_survive_a_restart(hass: HomeAssistant, freezer: Clock) -> None:
+    """Every series is stored with its running hour; a store from before them keeps the meter."""
+    freezer.move_to(START)
+    set_house_power(hass, "9000")
+    tracker = PeakTracker(hass, "an_entry", HOUSE_SENSOR)
+    await tracker.async_start()
+    tracker.hold_car(7000.0, True, START)
+    await move_to(hass, freezer, START + timedelta(hours=1, minutes=30))
+    await tracker.async_stop()
+
+    restarted = PeakTracker(hass, "an_entry", HOUSE_SENSOR)
+    await restarted.async_start()
+    restarted.hold_car(7000.0, True, START + timedelta(hours=1, minutes=30))
+    await move_to(hass, freezer, START + timedelta(hours=2))
+    now = START + timedelta(hours=2)
+    assert restarted.history_kw(now, 2) == pytest.approx([2.0, 2.0], abs=0.01)
+    assert restarted.car_kwh(now, 2) == pytest.approx([7.0, 7.0], abs=0.01)
+    assert restarted.presence(now, 2).tolist() == [True, True]
+    await restarted.async_stop()
+
+
+async def test_a_store_without_car_hours_reads_the_meter(
+    hass: HomeAssistant, freezer: Clock, hass_storage: dict[str, Any]
+) -> None:
+    """Hours stored before the car was counted are the house's best estimate: the whole meter."""
+    hour_s = int(START.timestamp()) - 3600
+    hass_storage["nordic_v2h.an_entry.peaks"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "nordic_v2h.an_entry.peaks",
+        "data": {"hours": {str(hour_s): 4.5}, "running_start_s": hour_s, "running_kwh": 4.5},
+    }
+    freezer.move_to(START)
+    set_house_power(hass, "1000")
+    tracker = PeakTracker(hass, "an_entry", HOUSE_SENSOR)
+    await tracker.async_start()
+    assert tracker.history_kw(START, 1).tolist() == [4.5]
+    assert tracker.presence(START, 1).tolist() == [True]
+    assert np.isnan(tracker.car_kwh(START, 1)[0])
+    await tracker.async_stop()
+
+
+@pytest.mark.parametrize(
+    ("charging_hours", "days", "expected_kwh_per_day"),
+    [
+        pytest.param(2, 2, 14.0, id="two_hours_at_7_kw_a_day"),
+        pytest.param(2, 0, 0.0, id="under_a_day_of_readings_says_nothing"),
+    ],
+)
+async def test_drive_energy_is_the_cars_charge_per_day(
+    hass: HomeAssistant,
+    freezer: Clock,
+    charging_hours: int,
+    days: int,
+    expected_kwh_per_day: float,
+) -> None:
+    """What the car was charged per day of charger readings is what driving takes."""
+    freezer.move_to(START)
+    set_house_power(hass, "1000")
+    tracker = PeakTracker(hass, "an_entry", HOUSE_SENSOR)
+    await tracker.async_start()
+    moment = START
+    for _ in range(max(days, 1)):
+        tracker.hold_car(7000.0, True, moment)
+        moment += timedelta(hours=charging_hours)
+        await move_to(hass, freezer, moment)
+        tracker.hold_car(0.0, True, moment)
+        moment += timedelta(hours=24 - charging_hours if days else 0)
+        await move_to(hass, freezer, moment)
+    assert tracker.drive_kwh_per_day(moment, 28 * 24) == pytest.approx(expected_kwh_per_day)
+    await tracker.async_stop()

@@ -77,3 +77,54 @@ def test_month_target_from_the_house_history(
     assert inputs.capacity is not None
     assert inputs.capacity.month_target_kwh == expected_kwh
     assert inputs.capacity.future_day_peaks_kwh == pytest.approx(expected_day_peaks_kwh)
+
+
+def _plugged_in(away_hours: tuple[int, ...], away_days: int) -> tuple[bool, ...]:
+    """Return four weeks of plug-in hours: away at `away_hours` on the last `away_days` days."""
+    plugged = np.ones((28, 24), dtype=np.bool_)
+    if away_days:
+        plugged[-away_days:, list(away_hours)] = False
+    return tuple(bool(value) for value in plugged.ravel())
+
+
+@pytest.mark.parametrize(
+    ("plugged_in", "expected_kwh", "expected_day_peaks_kwh"),
+    [
+        pytest.param((), 4.75, (4.75,) * 28, id="presence_unknown_assumed_home"),
+        pytest.param(_plugged_in((3,), 0), 4.75, (4.75,) * 28, id="always_home_holds_under_5"),
+        # Working hours away, home every night: the nightly 9 kW hour is still shaved.
+        pytest.param(
+            _plugged_in(tuple(range(8, 17)), 28), 4.75, (4.75,) * 28, id="away_by_day_holds"
+        ),
+        # Away at 03:00 once: that day's 9 kW alone puts the month over 5 kW, so holding
+        # 4.75 on the others buys nothing; the days to come peak like the house's own.
+        pytest.param(_plugged_in((3,), 1), None, (9.0,) * 28, id="away_one_night_gives_it_up"),
+    ],
+)
+def test_month_target_counts_only_the_hours_the_car_was_home(
+    plugged_in: tuple[bool, ...],
+    expected_kwh: float | None,
+    expected_day_peaks_kwh: tuple[float, ...],
+) -> None:
+    model = build_cost_model(
+        {"grid_company": "Elvia", "contract": "spot", "tax_zone": "standard"}, {}
+    )
+    assert model is not None
+    spot = SlotSeries.from_array(NOW.replace(hour=0), QUARTER_S, np.full(2 * 96, 0.8))
+    capacity = capacity_inputs(model, now_utc=NOW, daily_peaks_kwh={}, running_hour_kwh=0.0)
+    context = PlanContext(
+        cost_model=model,
+        house=HouseContext(
+            house_power_w=1500.0,
+            history_kw=_history(9.0),
+            capacity=capacity,
+            plugged_in=plugged_in,
+            drive_kwh_per_day=12.0,
+        ),
+    )
+    settings = ControlSettings(departure_time=(NOW + timedelta(hours=9)).time())
+    inputs = build_plan_inputs(NOW, spot, STATE, settings, CAPABILITIES, context=context)
+    assert inputs is not None
+    assert inputs.capacity is not None
+    assert inputs.capacity.month_target_kwh == expected_kwh
+    assert inputs.capacity.future_day_peaks_kwh == pytest.approx(expected_day_peaks_kwh)
