@@ -100,6 +100,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="price the capacity step by the smoothed step alone, without the days to come "
         "drawn from the past weeks (for comparison)",
     )
+    parser.add_argument(
+        "--perfect-load-forecast",
+        action="store_true",
+        help="give the planner the house's actual future load instead of its forecast "
+        "(not causal: shows how much of the gap to the bound the forecast leaves)",
+    )
     args = parser.parse_args(argv)
     if args.end < args.start:
         parser.error("--end is before --start")
@@ -366,6 +372,7 @@ def build(args: argparse.Namespace) -> Loaded:
         capacity_for_month=capacity_for_month,
         use_month_target=not args.no_month_target,
         use_month_outlook=not args.no_month_outlook,
+        perfect_load_forecast=args.perfect_load_forecast,
         charger=ChargerLimits(min_power_w=1380, max_charge_w=7400, max_discharge_w=7400),
     )
     return Loaded(scenario, cost, spot, sim_start_s, sim_end_s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -137,3 +138,19 @@ def test_shift_keeps_weekday_and_local_clock(moment: datetime, weeks: int) -> No
     before, after = moment.astimezone(OSLO), moved.astimezone(OSLO)
     assert after.weekday() == before.weekday()
     assert (after.hour, after.minute) == (before.hour, before.minute)
+
+
+def test_perfect_load_forecast_measures_what_the_forecast_costs() -> None:
+    """An unseen 10 kW night block: the causal forecast shaves it in part, foresight need not."""
+    scenario = _scenario()
+    load = scenario.load_kw.copy()
+    block = HISTORY_SLOTS + 96 + 4  # 01:00 on the second replayed night, for two hours
+    load[block : block + 8] = 10.0
+    scenario = replace(scenario, load_kw=load)
+    causal = replay(scenario, Policy.SMART)
+    foresight = replay(replace(scenario, perfect_load_forecast=True), Policy.SMART)
+    assert causal.forecast_mae_kw is not None
+    assert foresight.forecast_mae_kw is None
+    # Both stay in the 5-10 kW step; the causal one spends on shaving a block it did not foresee.
+    assert _cost(scenario, foresight) < _cost(scenario, causal)
+    assert foresight.v2h_discharged_kwh < causal.v2h_discharged_kwh

@@ -73,6 +73,8 @@ class Scenario:
     are stays before the replayed span: history for the month target, never replayed.
     `use_month_outlook` also hands the planner the month outlook (days to come drawn from
     the replayed past weeks), see `CapacityInputs.future_day_peaks_kwh`.
+    `perfect_load_forecast` hands the planner the house's actual future load as both its
+    forecasts: not causal, it measures how much of the gap to the bound is the forecast's.
     """
 
     start_s: int
@@ -98,6 +100,7 @@ class Scenario:
     max_import_w: float | None = None
     use_month_target: bool = True
     use_month_outlook: bool = True
+    perfect_load_forecast: bool = False
     earlier_sessions: tuple[Session, ...] = ()
 
 
@@ -435,6 +438,9 @@ def _forecast_slots(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return the mean and high load forecasts (kW) per slot from `index` to `end`, from the past."""
     slots_per_hour = HOUR_S // scenario.slot_s
+    if scenario.perfect_load_forecast:
+        actual = scenario.load_kw[index:end].copy()
+        return actual, actual.copy()
     if hour_number not in cache:
         history = hourly_load[max(0, hour_number - HISTORY_H) : hour_number]
         forecast = forecast_hourly_kw(history, 48)
