@@ -6,10 +6,13 @@ import json
 
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nordic_v2h.diagnostics import async_get_config_entry_diagnostics
+from quasar_simulator import QuasarSimulator
 
+from .cost_helpers import HOUSE_SENSOR, set_house_power, setup_entry, tariff_entry
 from .helpers import SERIAL
 
 
@@ -41,3 +44,29 @@ async def test_diagnostics_without_prices(
     init_integration.runtime_data.price_coordinator.data = None  # type: ignore[assignment]
     diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
     assert diagnostics["prices"]["series"] is None
+
+
+async def test_diagnostics_hold_what_the_planner_learned_of_the_house(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
+    """With a house meter the dump holds its four weeks of hours, the car's and its presence."""
+    set_house_power(hass, "1500")
+    entry = tariff_entry(simulator.port)
+    await setup_entry(hass, entry, dt_util.utcnow())
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    house = diagnostics["house"]
+    assert house["entity_id"] == HOUSE_SENSOR
+    assert len(house["history_kw"]) == len(house["car_kwh"]) == len(house["plugged_in"]) == 672
+    # Nothing measured yet: no hour is known, and the car counts as home.
+    assert set(house["history_kw"]) == {None}
+    assert all(house["plugged_in"])
+    assert house["drive_kwh_per_day"] == 0.0
+    json.dumps(diagnostics)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_diagnostics_without_a_house_meter(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
+    assert diagnostics["house"] is None
