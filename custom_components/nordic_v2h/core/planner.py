@@ -633,7 +633,11 @@ def _candidate_thresholds(inputs: PlanInputs, horizon: Horizon) -> list[float]:
     # Beyond the house's own peak plus a full charge no threshold changes the plan.
     ceiling = pad + inputs.charger.max_charge_w / 1000.0
     below = sorted(level for level in levels if level < ceiling)
-    return [*below[:3], np.inf]
+    chosen = below[:3]
+    if wider == target and round(wider, 3) in below and round(wider, 3) not in chosen:
+        # Low step edges must not crowd out the level the month is planned at.
+        chosen = sorted([*below[:2], round(wider, 3)])
+    return [*chosen, np.inf]
 
 
 def _terminal_cost(
