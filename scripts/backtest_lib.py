@@ -73,6 +73,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--load", type=Path, required=True)
     parser.add_argument("--household")
     parser.add_argument("--load-scale", type=float, default=1.0)
+    parser.add_argument(
+        "--temperature",
+        type=Path,
+        help="hourly outdoor temperatures (timestamp_utc, station, temp_c) for the load forecast",
+    )
+    parser.add_argument(
+        "--station", help="the station of --temperature to use (part of its name, any case)"
+    )
     parser.add_argument("--ev-sessions", type=Path, required=True)
     parser.add_argument("--ev-user")
     parser.add_argument("--tariffs", type=Path, required=True)
@@ -111,6 +119,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--end is before --start")
     if (args.plot is None) != (args.plot_week is None):
         parser.error("--plot and --plot-week go together")
+    if args.station is not None and args.temperature is None:
+        parser.error("--station needs --temperature")
     return args
 
 
@@ -240,6 +250,51 @@ def load_house(
     return np.maximum(_fill_forward(values) * scale, 0.0), ident, weeks
 
 
+def load_temperature(
+    path: Path, station: str | None, span_s: tuple[int, int, int], weeks: int
+) -> NDArray[np.float64]:
+    """Return the station's outdoor temperature (°C) per slot, moved like the house's load.
+
+    `weeks` is the house recording's shift onto the simulation, so the house and its
+    weather stay the same days. The simulation's hours must be covered but for
+    `_MAX_MISSING_SHARE` (carried forward); a station is picked by part of its name.
+    """
+    start_s, sim_start_s, end_s = span_s
+    by_station: dict[str, dict[int, float]] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row.get("temp_c"):
+                by_station.setdefault(row["station"], {})[_epoch(row["timestamp_utc"])] = float(
+                    row["temp_c"]
+                )
+    names = sorted(
+        name for name in by_station if station is None or station.casefold() in name.casefold()
+    )
+    if len(names) != 1:
+        found = ", ".join(sorted(by_station)) or "none"
+        wanted = "one station (--station)" if station is None else f"one station like {station!r}"
+        raise SystemExit(f"{path} must hold {wanted}; it has: {found}")
+    count = (end_s - start_s) // SLOT_S
+    values = np.full(count, np.nan)
+    slots_per_hour = HOUR_S // SLOT_S
+    for stamp, temp_c in by_station[names[0]].items():
+        moved = (
+            int(shift_by_weeks(datetime.fromtimestamp(stamp, tz=UTC), weeks).timestamp())
+            if weeks
+            else stamp
+        )
+        index = (moved - start_s) // SLOT_S
+        if 0 <= index < count:
+            values[index : min(index + slots_per_hour, count)] = temp_c
+    sim_first = (sim_start_s - start_s) // SLOT_S
+    missing = float(np.mean(np.isnan(values[sim_first:])))
+    if missing > _MAX_MISSING_SHARE:
+        raise SystemExit(
+            f"temperatures of {names[0]} do not cover the period ({missing:.0%} of its hours missing)"
+        )
+    return _fill_forward(values)
+
+
 def load_sessions(
     path: Path, user: str | None, start_s: int, end_s: int
 ) -> tuple[tuple[Session, ...], str]:
@@ -335,8 +390,15 @@ def build(args: argparse.Namespace) -> Loaded:
     spot_series = SlotSeries.from_array(datetime.fromtimestamp(start_s, tz=UTC), SLOT_S, spot)
     import_price = cost.import_price_nok_per_kwh(spot_series).as_array()
     export_price = cost.export_price_nok_per_kwh(spot_series).as_array()
-    load, _, _ = load_house(
+    load, _, weeks = load_house(
         args.load, args.household, args.load_scale, (start_s, sim_start_s, price_end_s)
+    )
+    temperature = (
+        None
+        if args.temperature is None
+        else load_temperature(
+            args.temperature, args.station, (start_s, sim_start_s, price_end_s), weeks
+        )
     )
     sessions, user = load_sessions(args.ev_sessions, args.ev_user, sim_start_s, sim_end_s)
     # The weeks before the start are history: when the car was home then tells the month
@@ -373,6 +435,7 @@ def build(args: argparse.Namespace) -> Loaded:
         use_month_target=not args.no_month_target,
         use_month_outlook=not args.no_month_outlook,
         perfect_load_forecast=args.perfect_load_forecast,
+        temperature_c=temperature,
         charger=ChargerLimits(min_power_w=1380, max_charge_w=7400, max_discharge_w=7400),
     )
     return Loaded(scenario, cost, spot, sim_start_s, sim_end_s)

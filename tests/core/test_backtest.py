@@ -154,3 +154,25 @@ def test_perfect_load_forecast_measures_what_the_forecast_costs() -> None:
     # Both stay in the 5-10 kW step; the causal one spends on shaving a block it did not foresee.
     assert _cost(scenario, foresight) < _cost(scenario, causal)
     assert foresight.v2h_discharged_kwh < causal.v2h_discharged_kwh
+
+
+def test_temperature_lets_the_forecast_see_a_cold_spell_coming() -> None:
+    """A house heated by the weather: a frost arrives with the replay, unseen in the profile.
+
+    The history's mild days teach the heating slope; with the temperatures the forecast
+    raises the frosty days' load before they happen, without them it only follows.
+    """
+    scenario = _scenario()
+    day = np.arange(COUNT) // 96
+    # Mild days that differ (so a slope can be fitted), then -12 °C from the replay on.
+    daily_c = np.where(day < 7, 6.0 + 4.0 * np.sin(day * 1.7), -12.0)
+    temperature = daily_c.astype(np.float64)
+    load = scenario.load_kw + 0.3 * np.maximum(15.0 - temperature, 0.0)
+    scenario = replace(scenario, load_kw=load)
+    blind = replay(scenario, Policy.SMART)
+    seeing = replay(replace(scenario, temperature_c=temperature), Policy.SMART)
+    assert blind.forecast_mae_kw is not None
+    assert seeing.forecast_mae_kw is not None
+    assert seeing.forecast_mae_kw < 0.5 * blind.forecast_mae_kw
+    assert seeing.unmet_departure_kwh == 0.0
+    assert seeing.min_soc_violations == 0

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from scripts.backtest_lib import main
+from scripts.backtest_lib import build, main, parse_args
 
 FIXTURES = Path(__file__).parent / "fixtures" / "backtest"
+TEMPERATURES = FIXTURES / "temperature_voss_bergen_2024-09-22_2024-10-09.csv"
+# Vossavangen at 2024-10-03 12:00 UTC in that fixture.
+VOSS_2024_10_03_NOON_C = 6.9
 PRESETS = (
     Path(__file__).resolve().parents[2]
     / "custom_components"
@@ -109,10 +114,37 @@ def test_plot_week(tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_temperatures_feed_the_load_forecast(
+    tmp_path: Path, reports: dict[str, dict[str, object]]
+) -> None:
+    out = tmp_path / "smart.json"
+    assert main(_args("smart", out, "--temperature", str(TEMPERATURES), "--station", "voss")) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["unmet_departure_kwh"] == 0.0
+    assert report["min_soc_violations"] == 0
+    # The same days and load: only the forecast (and so the plan) may differ.
+    assert report["forecast_mean_load_kw"] == reports["smart"]["forecast_mean_load_kw"]
+    scenario = build(
+        parse_args(_args("smart", out, "--temperature", str(TEMPERATURES), "--station", "VOSS"))
+    ).scenario
+    assert scenario.temperature_c is not None
+    # Each hour's reading lies on its four quarters (the fixture: 2024-10-03 12:00 UTC).
+    noon = (int(datetime(2024, 10, 3, 12, tzinfo=UTC).timestamp()) - scenario.start_s) // 900
+    np.testing.assert_allclose(scenario.temperature_c[noon : noon + 4], VOSS_2024_10_03_NOON_C)
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         pytest.param(["--zone", "NO9"], "no NO9 prices", id="unknown_zone"),
+        pytest.param(
+            ["--temperature", str(TEMPERATURES)], "must hold one station", id="station_not_chosen"
+        ),
+        pytest.param(
+            ["--temperature", str(TEMPERATURES), "--station", "Tromsø"],
+            "like 'Tromsø'",
+            id="unknown_station",
+        ),
         pytest.param(["--grid-company", "No Such Grid AS"], "not found", id="unknown_company"),
         pytest.param(["--ev-user", "nobody"], "not found", id="unknown_ev_user"),
     ],

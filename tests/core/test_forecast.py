@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from custom_components.nordic_v2h.core.forecast import forecast_hourly_kw, forecast_hourly_peak_kw
+from custom_components.nordic_v2h.core.forecast import (
+    forecast_hourly_kw,
+    forecast_hourly_peak_kw,
+    heating_slope_kw_per_c,
+)
 
 
 def _weekly_spike(weeks: int) -> np.ndarray:
@@ -49,6 +53,71 @@ def test_colder_hours_forecast_more_load() -> None:
     warm = forecast_hourly_kw(history, 24, history_temp_c=temps, future_temp_c=np.full(24, 10.0))
     cold = forecast_hourly_kw(history, 24, history_temp_c=temps, future_temp_c=np.full(24, -10.0))
     np.testing.assert_allclose(cold - warm, np.full(24, 0.3 * 20.0), atol=1e-6)
+
+
+def _days_of(
+    daily_temp_c: list[float], daily_load_kw: list[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly history with a night-high daily cycle around the given daily means.
+
+    The nights are cold and the load is high at night, whatever the day's mean: an hourly
+    fit would take that cycle for a heating effect.
+    """
+    cycle = np.cos(np.arange(24) / 24 * 2 * np.pi)  # 1 at midnight, -1 at noon
+    temps = np.concatenate([mean - 3.0 * cycle for mean in daily_temp_c])
+    load = np.concatenate([mean + 1.5 * cycle for mean in daily_load_kw])
+    return load, temps
+
+
+_TEMPS_14_DAYS = [8.0, 2.0, -4.0, 5.0, 0.0, -8.0, 10.0, 3.0, -2.0, 6.0, -6.0, 1.0, 4.0, -1.0]
+
+
+@pytest.mark.parametrize(
+    ("daily_temp_c", "daily_load_kw", "expected_kw_per_c"),
+    [
+        pytest.param(
+            _TEMPS_14_DAYS,
+            [4.0 - 0.25 * t for t in _TEMPS_14_DAYS],
+            -0.25,
+            id="heating_days_give_their_slope",
+        ),
+        pytest.param(_TEMPS_14_DAYS, [4.0] * 14, 0.0, id="daily_cycle_alone_is_no_heating_effect"),
+        pytest.param(
+            _TEMPS_14_DAYS,
+            [4.0 + 0.2 * t for t in _TEMPS_14_DAYS],
+            0.0,
+            id="more_load_when_warmer_is_not_heating",
+        ),
+        pytest.param(
+            _TEMPS_14_DAYS[:6],
+            [4.0 - 0.25 * t for t in _TEMPS_14_DAYS[:6]],
+            0.0,
+            id="under_a_week_of_days_is_too_few",
+        ),
+        pytest.param(
+            [5.0, 5.5, 5.2, 4.9, 5.1, 5.4, 5.0, 5.3],
+            [4.0, 3.0, 5.0, 4.0, 3.5, 4.5, 4.0, 3.8],
+            0.0,
+            id="too_little_spread_in_temperature",
+        ),
+    ],
+)
+def test_heating_slope(
+    daily_temp_c: list[float], daily_load_kw: list[float], expected_kw_per_c: float
+) -> None:
+    load, temps = _days_of(daily_temp_c, daily_load_kw)
+    assert heating_slope_kw_per_c(load, temps) == pytest.approx(expected_kw_per_c, abs=1e-9)
+
+
+def test_a_cold_day_ahead_raises_mean_and_peak_forecasts() -> None:
+    load, temps = _days_of(_TEMPS_14_DAYS * 2, [4.0 - 0.25 * t for t in _TEMPS_14_DAYS * 2])
+    reference = forecast_hourly_kw(load, 24)
+    frost = np.full(24, -15.0)
+    cold = forecast_hourly_kw(load, 24, history_temp_c=temps, future_temp_c=frost)
+    cold_peak = forecast_hourly_peak_kw(load, 24, history_temp_c=temps, future_temp_c=frost)
+    # The profile averaged days around 1 °C; -15 °C is about 16 °C colder at 0.25 kW/°C.
+    assert np.all(cold - reference > 3.0)
+    assert np.all(cold_peak - forecast_hourly_peak_kw(load, 24) > 3.0)
 
 
 def test_misaligned_temperatures_are_rejected() -> None:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 PRICES_PUBLISHED_LOCAL_HOUR: Final = 13
 # The forecast looks back this many hours (five weeks covers its four-week profile).
 HISTORY_H: Final = 5 * 168
+# The load forecast covers the longest price horizon: today's rest and tomorrow.
+FORECAST_H: Final = 48
 
 
 class Policy(StrEnum):
@@ -75,6 +77,9 @@ class Scenario:
     the replayed past weeks), see `CapacityInputs.future_day_peaks_kwh`.
     `perfect_load_forecast` hands the planner the house's actual future load as both its
     forecasts: not causal, it measures how much of the gap to the bound is the forecast's.
+    `temperature_c` (per slot, °C, optional) is the outdoor temperature where the house
+    stands: the past as measured, the forecast hours as a weather forecast would give them
+    (the measured values stand in for it, so its own error is not part of the replay).
     """
 
     start_s: int
@@ -101,6 +106,7 @@ class Scenario:
     use_month_target: bool = True
     use_month_outlook: bool = True
     perfect_load_forecast: bool = False
+    temperature_c: NDArray[np.float64] | None = None
     earlier_sessions: tuple[Session, ...] = ()
 
 
@@ -166,8 +172,11 @@ def replay(
     target_kwh = scenario.target_soc_pct / 100.0 * battery
     load = scenario.load_kw
     slots_per_hour = HOUR_S // slot_s
-    hourly_load = (
-        load[: count // slots_per_hour * slots_per_hour].reshape(-1, slots_per_hour).mean(axis=1)
+    hourly_load = _hourly_mean(load, slots_per_hour)
+    hourly_temp = (
+        None
+        if scenario.temperature_c is None
+        else _hourly_mean(scenario.temperature_c, slots_per_hour)
     )
     first_hour_s = scenario.start_s - scenario.start_s % HOUR_S
     sim = scenario.sim_start_index
@@ -228,6 +237,7 @@ def replay(
                 departure_s=departure_s,
                 known_until=int(known_until[index]),
                 hourly_load=hourly_load,
+                hourly_temp=hourly_temp,
                 first_hour_s=first_hour_s,
                 forecast_cache=forecast_cache,
                 forecast_errors=forecast_errors,
@@ -293,6 +303,7 @@ def _policy_power_kw(
     departure_s: int,
     known_until: int,
     hourly_load: NDArray[np.float64],
+    hourly_temp: NDArray[np.float64] | None,
     first_hour_s: int,
     forecast_cache: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]],
     forecast_errors: list[float],
@@ -333,6 +344,7 @@ def _policy_power_kw(
         end=end,
         hour_number=hour_number,
         hourly_load=hourly_load,
+        hourly_temp=hourly_temp,
         cache=forecast_cache,
         errors=forecast_errors,
         levels=forecast_levels,
@@ -403,6 +415,13 @@ def _policy_power_kw(
     return setpoint.power_w / 1000.0
 
 
+def _hourly_mean(per_slot: NDArray[np.float64], slots_per_hour: int) -> NDArray[np.float64]:
+    """Return the mean of each whole clock hour of a per-slot series."""
+    whole = len(per_slot) // slots_per_hour * slots_per_hour
+    result: NDArray[np.float64] = per_slot[:whole].reshape(-1, slots_per_hour).mean(axis=1)
+    return result
+
+
 def _home_hours(scenario: Scenario, count: int, first_hour_s: int) -> NDArray[np.bool_]:
     """Return per clock hour of the scenario whether the car was plugged in during it."""
     hours = -(-(scenario.start_s + count * scenario.slot_s - first_hour_s) // HOUR_S)
@@ -432,6 +451,7 @@ def _forecast_slots(
     end: int,
     hour_number: int,
     hourly_load: NDArray[np.float64],
+    hourly_temp: NDArray[np.float64] | None,
     cache: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]],
     errors: list[float],
     levels: list[float],
@@ -442,10 +462,24 @@ def _forecast_slots(
         actual = scenario.load_kw[index:end].copy()
         return actual, actual.copy()
     if hour_number not in cache:
-        history = hourly_load[max(0, hour_number - HISTORY_H) : hour_number]
-        forecast = forecast_hourly_kw(history, 48)
+        first = max(0, hour_number - HISTORY_H)
+        history = hourly_load[first:hour_number]
+        past_temp = future_temp = None
+        if hourly_temp is not None:
+            past_temp = hourly_temp[first:hour_number]
+            future_temp = hourly_temp[hour_number : hour_number + FORECAST_H]
+            # Past the recorded span the last temperature holds (the replay's last day).
+            future_temp = np.concatenate(
+                [future_temp, np.full(FORECAST_H - len(future_temp), hourly_temp[-1])]
+            )
+        forecast = forecast_hourly_kw(
+            history, FORECAST_H, history_temp_c=past_temp, future_temp_c=future_temp
+        )
+        peak = forecast_hourly_peak_kw(
+            history, FORECAST_H, history_temp_c=past_temp, future_temp_c=future_temp
+        )
         cache.clear()
-        cache[hour_number] = (forecast, forecast_hourly_peak_kw(history, 48))
+        cache[hour_number] = (forecast, peak)
         actual = hourly_load[hour_number : hour_number + 24]
         if len(actual):
             errors.append(float(np.mean(np.abs(forecast[: len(actual)] - actual))))

@@ -2,8 +2,9 @@
 
 The forecast of a future hour blends the same hour of the week in recent weeks (weekday
 habits) with the same hour of the day in recent days (the current level, e.g. a cold
-spell). Where outdoor temperatures are given, a least-squares slope of load against
-temperature over the history corrects the blend for the forecast temperature.
+spell). Where outdoor temperatures are given, the blend is corrected by how much colder
+or warmer the forecast hours are than the hours it averaged, at a heating slope (kW per
+°C) fitted on the history's daily means.
 """
 
 from __future__ import annotations
@@ -57,11 +58,7 @@ def forecast_hourly_kw(
     blend = np.where(np.isfinite(blend), blend, fallback)
     if history_temp_c is not None and future_temp_c is not None:
         blend = blend + _temperature_correction(
-            history,
-            np.asarray(history_temp_c, dtype=np.float64),
-            np.asarray(future_temp_c),
-            ahead,
-            days,
+            history, history_temp_c, future_temp_c, ahead, weeks=weeks, days=days
         )
     result: NDArray[np.float64] = np.maximum(blend, 0.0)
     return result
@@ -97,24 +94,71 @@ def _temperature_correction(
     history_temp_c: NDArray[np.float64],
     future_temp_c: NDArray[np.float64],
     ahead: NDArray[np.int64],
+    *,
+    weeks: int,
     days: int,
 ) -> NDArray[np.float64]:
     """Return the load change explained by the forecast hours being colder or warmer.
 
-    The slope (kW per °C) is fitted on the history; the reference temperature of each
-    forecast hour is the mean temperature at its phase in the recent days that the daily
-    profile averaged, so only the difference from those days moves the forecast.
+    The slope is fitted on daily means over the whole history: an hourly fit would read
+    the daily cycle (warm afternoons, low-load afternoons) as a temperature effect. Only
+    heating counts (a slope at or below zero), as in a Norwegian house without cooling.
+    The reference temperature of each forecast hour is the blend of the temperatures at
+    its phase that the load profile averaged, so only the difference from those hours
+    moves the forecast.
     """
-    if len(history_temp_c) != len(history) or len(future_temp_c) < len(ahead):
+    history_temp = np.asarray(history_temp_c, dtype=np.float64)
+    future_temp = np.asarray(future_temp_c, dtype=np.float64)
+    if len(history_temp) != len(history) or len(future_temp) < len(ahead):
         raise ValueError("temperatures must align with the history and cover the horizon")
-    ok = np.isfinite(history) & np.isfinite(history_temp_c)
-    if ok.sum() < 2 * HOURS_PER_DAY or np.ptp(history_temp_c[ok]) < 1.0:
+    slope = heating_slope_kw_per_c(history, history_temp)
+    if slope == 0.0:
         return np.zeros(len(ahead))
-    slope = float(np.polyfit(history_temp_c[ok], history[ok], 1)[0])
-    reference = _same_phase_mean(history_temp_c, len(history_temp_c), ahead, HOURS_PER_DAY, days)
-    delta = np.asarray(future_temp_c[: len(ahead)], dtype=np.float64) - reference
+    length = len(history_temp)
+    weekly = _same_phase_mean(history_temp, length, ahead, HOURS_PER_WEEK, weeks)
+    daily = _same_phase_mean(history_temp, length, ahead, HOURS_PER_DAY, days)
+    reference = np.where(
+        np.isfinite(weekly) & np.isfinite(daily),
+        WEEKLY_WEIGHT * weekly + (1.0 - WEEKLY_WEIGHT) * daily,
+        np.where(np.isfinite(weekly), weekly, daily),
+    )
+    delta = future_temp[: len(ahead)] - reference
     correction: NDArray[np.float64] = np.where(np.isfinite(delta), slope * delta, 0.0)
     return correction
+
+
+# Days of history the heating slope needs, and the spread of their mean temperatures
+# (°C): fewer or closer days give a slope that is mostly noise.
+_MIN_SLOPE_DAYS: Final = 7
+_MIN_SLOPE_SPREAD_C: Final = 2.0
+
+
+def heating_slope_kw_per_c(
+    history_kw: NDArray[np.float64], history_temp_c: NDArray[np.float64]
+) -> float:
+    """Return how much the house's mean power rises per °C colder (kW/°C, at most 0).
+
+    Fitted by least squares on the daily means of the whole days at the end of the
+    history; 0 when there are too few days, too little spread or no heating effect.
+    """
+    whole_days = len(history_kw) // HOURS_PER_DAY
+    if whole_days < _MIN_SLOPE_DAYS:
+        return 0.0
+    tail = slice(len(history_kw) - whole_days * HOURS_PER_DAY, None)
+    load = np.asarray(history_kw, dtype=np.float64)[tail].reshape(whole_days, HOURS_PER_DAY)
+    temp = np.asarray(history_temp_c, dtype=np.float64)[tail].reshape(whole_days, HOURS_PER_DAY)
+    # A day counts when at least three quarters of its hours have both readings.
+    both = np.isfinite(load) & np.isfinite(temp)
+    usable = both.sum(axis=1) >= HOURS_PER_DAY * 3 // 4
+    if usable.sum() < _MIN_SLOPE_DAYS:
+        return 0.0
+    with np.errstate(invalid="ignore"):
+        day_load = np.nanmean(np.where(both, load, np.nan)[usable], axis=1)
+        day_temp = np.nanmean(np.where(both, temp, np.nan)[usable], axis=1)
+    if np.ptp(day_temp) < _MIN_SLOPE_SPREAD_C:
+        return 0.0
+    slope = float(np.polyfit(day_temp, day_load, 1)[0])
+    return min(slope, 0.0)
 
 
 # Quantile of recent same-hour samples that the peak forecast takes: high enough to
@@ -123,12 +167,19 @@ PEAK_QUANTILE: Final = 0.95
 
 
 def forecast_hourly_peak_kw(
-    history_kw: NDArray[np.float64], horizon_h: int, *, days: int = DEFAULT_DAYS
+    history_kw: NDArray[np.float64],
+    horizon_h: int,
+    *,
+    days: int = DEFAULT_DAYS,
+    history_temp_c: NDArray[np.float64] | None = None,
+    future_temp_c: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """Return a high forecast (kW) of each of the next `horizon_h` hours, for capacity risk.
 
     It takes the `PEAK_QUANTILE` of the same clock hour and its two neighbours over the
-    last `days` days, so loads that move by an hour from day to day still count.
+    last `days` days, so loads that move by an hour from day to day still count. With
+    temperatures it moves by the same heating correction as the mean forecast: a cold
+    night raises the peaks too.
     """
     if horizon_h <= 0:
         return np.zeros(0)
@@ -152,5 +203,10 @@ def forecast_hourly_peak_kw(
     counts = np.isfinite(stacked).sum(axis=0)
     with np.errstate(invalid="ignore"):
         peak = np.nanquantile(np.where(counts > 0, stacked, 0.0), PEAK_QUANTILE, axis=0)
-    result: NDArray[np.float64] = np.maximum(np.nan_to_num(peak, nan=0.0), 0.0)
+    peak = np.nan_to_num(peak, nan=0.0)
+    if history_temp_c is not None and future_temp_c is not None:
+        peak = peak + _temperature_correction(
+            history, history_temp_c, future_temp_c, ahead, weeks=DEFAULT_WEEKS, days=days
+        )
+    result: NDArray[np.float64] = np.maximum(peak, 0.0)
     return result
