@@ -174,6 +174,13 @@ def _fill_forward(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return filled
 
 
+def _moved_epoch(stamp: int, weeks: int) -> int:
+    """Return a recorded UTC epoch moved by whole weeks (local weekday and clock time kept)."""
+    if not weeks:
+        return stamp
+    return int(shift_by_weeks(datetime.fromtimestamp(stamp, tz=UTC), weeks).timestamp())
+
+
 def load_house(
     path: Path,
     household: str | None,
@@ -228,12 +235,7 @@ def load_house(
     for _, _, years in coverage:
         weeks = years * 52
         for stamp, kwh in hours.items():
-            moved = (
-                int(shift_by_weeks(datetime.fromtimestamp(stamp, tz=UTC), weeks).timestamp())
-                if weeks
-                else stamp
-            )
-            index = (moved - start_s) // SLOT_S
+            index = (_moved_epoch(stamp, weeks) - start_s) // SLOT_S
             if 0 <= index < count and math.isfinite(kwh):
                 part = values[index : min(index + slots_per_hour, count)]
                 part[np.isnan(part)] = kwh
@@ -278,12 +280,7 @@ def load_temperature(
     values = np.full(count, np.nan)
     slots_per_hour = HOUR_S // SLOT_S
     for stamp, temp_c in by_station[names[0]].items():
-        moved = (
-            int(shift_by_weeks(datetime.fromtimestamp(stamp, tz=UTC), weeks).timestamp())
-            if weeks
-            else stamp
-        )
-        index = (moved - start_s) // SLOT_S
+        index = (_moved_epoch(stamp, weeks) - start_s) // SLOT_S
         if 0 <= index < count:
             values[index : min(index + slots_per_hour, count)] = temp_c
     sim_first = (sim_start_s - start_s) // SLOT_S

@@ -9,6 +9,7 @@ from custom_components.nordic_v2h.core.forecast import (
     forecast_hourly_kw,
     forecast_hourly_peak_kw,
     heating_slope_kw_per_c,
+    temperature_correction_kw,
 )
 
 
@@ -50,8 +51,12 @@ def test_colder_hours_forecast_more_load() -> None:
     hours = 24 * 28
     temps = 5.0 + 5.0 * np.sin(np.arange(hours) / 50.0)
     history = 6.0 - 0.3 * temps
-    warm = forecast_hourly_kw(history, 24, history_temp_c=temps, future_temp_c=np.full(24, 10.0))
-    cold = forecast_hourly_kw(history, 24, history_temp_c=temps, future_temp_c=np.full(24, -10.0))
+    warm = forecast_hourly_kw(
+        history, 24, correction_kw=temperature_correction_kw(history, temps, np.full(24, 10.0), 24)
+    )
+    cold = forecast_hourly_kw(
+        history, 24, correction_kw=temperature_correction_kw(history, temps, np.full(24, -10.0), 24)
+    )
     np.testing.assert_allclose(cold - warm, np.full(24, 0.3 * 20.0), atol=1e-6)
 
 
@@ -113,8 +118,9 @@ def test_a_cold_day_ahead_raises_mean_and_peak_forecasts() -> None:
     load, temps = _days_of(_TEMPS_14_DAYS * 2, [4.0 - 0.25 * t for t in _TEMPS_14_DAYS * 2])
     reference = forecast_hourly_kw(load, 24)
     frost = np.full(24, -15.0)
-    cold = forecast_hourly_kw(load, 24, history_temp_c=temps, future_temp_c=frost)
-    cold_peak = forecast_hourly_peak_kw(load, 24, history_temp_c=temps, future_temp_c=frost)
+    correction = temperature_correction_kw(load, temps, frost, 24)
+    cold = forecast_hourly_kw(load, 24, correction_kw=correction)
+    cold_peak = forecast_hourly_peak_kw(load, 24, correction_kw=correction)
     # The profile averaged days around 1 °C; -15 °C is about 16 °C colder at 0.25 kW/°C.
     assert np.all(cold - reference > 3.0)
     assert np.all(cold_peak - forecast_hourly_peak_kw(load, 24) > 3.0)
@@ -122,7 +128,7 @@ def test_a_cold_day_ahead_raises_mean_and_peak_forecasts() -> None:
 
 def test_misaligned_temperatures_are_rejected() -> None:
     with pytest.raises(ValueError, match="temperatures"):
-        forecast_hourly_kw(np.ones(100), 24, history_temp_c=np.ones(99), future_temp_c=np.ones(24))
+        temperature_correction_kw(np.ones(100), np.ones(99), np.ones(24), 24)
 
 
 def test_peak_forecast_sees_a_load_that_wanders_by_an_hour() -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from .forecast import forecast_hourly_kw, forecast_hourly_peak_kw
+from .forecast import forecast_hourly_kw, forecast_hourly_peak_kw, temperature_correction_kw
 from .month_target import DEFAULT_DAYS as TARGET_DAYS, TargetOption, month_outlook
 from .planner import plan, plan_cheapest
 from .rules import RuleInputs, decide
@@ -464,22 +464,22 @@ def _forecast_slots(
     if hour_number not in cache:
         first = max(0, hour_number - HISTORY_H)
         history = hourly_load[first:hour_number]
-        past_temp = future_temp = None
+        correction = None
         if hourly_temp is not None:
-            past_temp = hourly_temp[first:hour_number]
             future_temp = hourly_temp[hour_number : hour_number + FORECAST_H]
             # Past the recorded span the last temperature holds (the replay's last day).
             future_temp = np.concatenate(
                 [future_temp, np.full(FORECAST_H - len(future_temp), hourly_temp[-1])]
             )
-        forecast = forecast_hourly_kw(
-            history, FORECAST_H, history_temp_c=past_temp, future_temp_c=future_temp
-        )
-        peak = forecast_hourly_peak_kw(
-            history, FORECAST_H, history_temp_c=past_temp, future_temp_c=future_temp
-        )
+            correction = temperature_correction_kw(
+                history, hourly_temp[first:hour_number], future_temp, FORECAST_H
+            )
+        forecast = forecast_hourly_kw(history, FORECAST_H, correction_kw=correction)
         cache.clear()
-        cache[hour_number] = (forecast, peak)
+        cache[hour_number] = (
+            forecast,
+            forecast_hourly_peak_kw(history, FORECAST_H, correction_kw=correction),
+        )
         actual = hourly_load[hour_number : hour_number + 24]
         if len(actual):
             errors.append(float(np.mean(np.abs(forecast[: len(actual)] - actual))))

@@ -2,9 +2,9 @@
 
 The forecast of a future hour blends the same hour of the week in recent weeks (weekday
 habits) with the same hour of the day in recent days (the current level, e.g. a cold
-spell). Where outdoor temperatures are given, the blend is corrected by how much colder
-or warmer the forecast hours are than the hours it averaged, at a heating slope (kW per
-°C) fitted on the history's daily means.
+spell). Where outdoor temperatures are known, `temperature_correction_kw` says how much
+colder or warmer the forecast hours are than the hours the blend averaged, at a heating
+slope (kW per °C) fitted on the history's daily means; both forecasts add it.
 """
 
 from __future__ import annotations
@@ -32,15 +32,14 @@ def forecast_hourly_kw(
     *,
     weeks: int = DEFAULT_WEEKS,
     days: int = DEFAULT_DAYS,
-    history_temp_c: NDArray[np.float64] | None = None,
-    future_temp_c: NDArray[np.float64] | None = None,
+    correction_kw: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """Return the mean house power (kW) of each of the next `horizon_h` clock hours.
 
     `history_kw` holds the mean power of past clock hours, oldest first, ending with the
-    last finished hour; NaN marks a missing hour. Temperatures (optional, °C) align with the
-    history and with the forecast hours respectively. With no usable history the forecast
-    is the history's mean, or 0 when there is none.
+    last finished hour; NaN marks a missing hour. `correction_kw` (optional, one value per
+    forecast hour) is added, e.g. the `temperature_correction_kw` of the same history. With
+    no usable history the forecast is the history's mean, or 0 when there is none.
     """
     if horizon_h <= 0:
         return np.zeros(0)
@@ -50,17 +49,21 @@ def forecast_hourly_kw(
     ahead = np.arange(1, horizon_h + 1)
     weekly = _same_phase_mean(history, length, ahead, HOURS_PER_WEEK, weeks)
     daily = _same_phase_mean(history, length, ahead, HOURS_PER_DAY, days)
-    blend = np.where(
+    blend = _blend(weekly, daily)
+    blend = np.where(np.isfinite(blend), blend, fallback)
+    if correction_kw is not None:
+        blend = blend + correction_kw[:horizon_h]
+    result: NDArray[np.float64] = np.maximum(blend, 0.0)
+    return result
+
+
+def _blend(weekly: NDArray[np.float64], daily: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Mix the weekly and daily profiles; where one is missing the other stands alone."""
+    result: NDArray[np.float64] = np.where(
         np.isfinite(weekly) & np.isfinite(daily),
         WEEKLY_WEIGHT * weekly + (1.0 - WEEKLY_WEIGHT) * daily,
         np.where(np.isfinite(weekly), weekly, daily),
     )
-    blend = np.where(np.isfinite(blend), blend, fallback)
-    if history_temp_c is not None and future_temp_c is not None:
-        blend = blend + _temperature_correction(
-            history, history_temp_c, future_temp_c, ahead, weeks=weeks, days=days
-        )
-    result: NDArray[np.float64] = np.maximum(blend, 0.0)
     return result
 
 
@@ -89,16 +92,18 @@ def _same_phase_mean(
     return result
 
 
-def _temperature_correction(
-    history: NDArray[np.float64],
+def temperature_correction_kw(
+    history_kw: NDArray[np.float64],
     history_temp_c: NDArray[np.float64],
     future_temp_c: NDArray[np.float64],
-    ahead: NDArray[np.int64],
+    horizon_h: int,
     *,
-    weeks: int,
-    days: int,
+    weeks: int = DEFAULT_WEEKS,
+    days: int = DEFAULT_DAYS,
 ) -> NDArray[np.float64]:
-    """Return the load change explained by the forecast hours being colder or warmer.
+    """Return per forecast hour the load change explained by it being colder or warmer.
+
+    Temperatures (°C) align with the history and with the forecast hours respectively.
 
     The slope is fitted on daily means over the whole history: an hourly fit would read
     the daily cycle (warm afternoons, low-load afternoons) as a temperature effect. Only
@@ -109,20 +114,18 @@ def _temperature_correction(
     """
     history_temp = np.asarray(history_temp_c, dtype=np.float64)
     future_temp = np.asarray(future_temp_c, dtype=np.float64)
-    if len(history_temp) != len(history) or len(future_temp) < len(ahead):
+    if len(history_temp) != len(history_kw) or len(future_temp) < horizon_h:
         raise ValueError("temperatures must align with the history and cover the horizon")
-    slope = heating_slope_kw_per_c(history, history_temp)
-    if slope == 0.0:
-        return np.zeros(len(ahead))
+    slope = heating_slope_kw_per_c(history_kw, history_temp)
+    if slope == 0.0 or horizon_h <= 0:
+        return np.zeros(max(horizon_h, 0))
     length = len(history_temp)
-    weekly = _same_phase_mean(history_temp, length, ahead, HOURS_PER_WEEK, weeks)
-    daily = _same_phase_mean(history_temp, length, ahead, HOURS_PER_DAY, days)
-    reference = np.where(
-        np.isfinite(weekly) & np.isfinite(daily),
-        WEEKLY_WEIGHT * weekly + (1.0 - WEEKLY_WEIGHT) * daily,
-        np.where(np.isfinite(weekly), weekly, daily),
+    ahead = np.arange(1, horizon_h + 1)
+    reference = _blend(
+        _same_phase_mean(history_temp, length, ahead, HOURS_PER_WEEK, weeks),
+        _same_phase_mean(history_temp, length, ahead, HOURS_PER_DAY, days),
     )
-    delta = future_temp[: len(ahead)] - reference
+    delta = future_temp[:horizon_h] - reference
     correction: NDArray[np.float64] = np.where(np.isfinite(delta), slope * delta, 0.0)
     return correction
 
@@ -171,15 +174,13 @@ def forecast_hourly_peak_kw(
     horizon_h: int,
     *,
     days: int = DEFAULT_DAYS,
-    history_temp_c: NDArray[np.float64] | None = None,
-    future_temp_c: NDArray[np.float64] | None = None,
+    correction_kw: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """Return a high forecast (kW) of each of the next `horizon_h` hours, for capacity risk.
 
     It takes the `PEAK_QUANTILE` of the same clock hour and its two neighbours over the
-    last `days` days, so loads that move by an hour from day to day still count. With
-    temperatures it moves by the same heating correction as the mean forecast: a cold
-    night raises the peaks too.
+    last `days` days, so loads that move by an hour from day to day still count.
+    `correction_kw` is added as in `forecast_hourly_kw`: a cold night raises the peaks too.
     """
     if horizon_h <= 0:
         return np.zeros(0)
@@ -204,9 +205,7 @@ def forecast_hourly_peak_kw(
     with np.errstate(invalid="ignore"):
         peak = np.nanquantile(np.where(counts > 0, stacked, 0.0), PEAK_QUANTILE, axis=0)
     peak = np.nan_to_num(peak, nan=0.0)
-    if history_temp_c is not None and future_temp_c is not None:
-        peak = peak + _temperature_correction(
-            history, history_temp_c, future_temp_c, ahead, weeks=DEFAULT_WEEKS, days=days
-        )
+    if correction_kw is not None:
+        peak = peak + correction_kw[:horizon_h]
     result: NDArray[np.float64] = np.maximum(peak, 0.0)
     return result
