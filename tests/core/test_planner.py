@@ -519,3 +519,32 @@ def test_month_outlook_prices_a_peak_by_the_days_to_come(
     assert unshaved_rise_nok(sample_kwh) - unshaved_rise_nok(()) == pytest.approx(
         OUTLOOK_WEIGHT * (outlook_rise_nok - smooth_rise_nok)
     )
+
+
+def test_a_lost_month_target_still_guards_the_house_peak() -> None:
+    """The month is already far above its target: the house's own peak still bounds the charge.
+
+    A replay of January 2025 (NO2, BKK, spot): the days to come were held at 9.75 kW while
+    the finished days stood at 17.9-20.1 kW. Levels above the target plus a full charge were
+    dropped as if no threshold could matter, so the plan charged at full power in the cheap
+    hour when the house itself drew 19.2 kW, and that day came to 21.9 kW.
+    """
+    load = [6.0] * 4 + [19.2] * 4 + [6.0] * 40
+    prices = [1.0] * 4 + [0.5] * 4 + [1.0] * 40
+    capacity = CapacityInputs(
+        step_from_kw=ELVIA.step_from_kw,
+        step_nok_per_month=ELVIA.step_nok_per_month,
+        month_daily_peaks_kwh=(17.86, 18.0, 20.06),
+        month_target_kwh=9.75,
+    )
+    inputs = _inputs(
+        prices, soc_pct=57.0, departure_slots=len(load), load_kw=load, capacity=capacity
+    )
+    result = plan(inputs)
+    horizon = build_horizon(inputs)
+    imports = np.asarray([slot.grid_import_kwh for slot in result.slots])
+    hourly = hourly_import_kwh(inputs, horizon, imports)
+    assert max(hourly) <= 19.2 + 1e-6
+    assert result.import_threshold_kw is not None
+    assert result.import_threshold_kw <= 19.2 + 1e-6
+    assert result.departure_shortfall_kwh == 0.0

@@ -630,8 +630,11 @@ def _candidate_thresholds(inputs: PlanInputs, horizon: Horizon) -> list[float]:
         level = 3.0 * edge - top[0] - top[1] - 0.01
         if level > free:
             levels.add(round(level, 3))
-    # Beyond the house's own peak plus a full charge no threshold changes the plan.
-    ceiling = pad + inputs.charger.max_charge_w / 1000.0
+    # Beyond the house's own peak plus a full charge no threshold changes the plan. The
+    # house's peak, not the month target: once the month stands far above its target, the
+    # levels above it are the only ones left to guard.
+    house_kwh = float(np.max(horizon.peak_kw, initial=0.0))
+    ceiling = house_kwh + inputs.charger.max_charge_w / 1000.0
     below = sorted(level for level in levels if level < ceiling)
     chosen = below[:3]
     if wider == target and round(wider, 3) in below and round(wider, 3) not in chosen:
