@@ -135,6 +135,35 @@ def _inputs(
             id="small_change_keeps_the_running_setpoint",
         ),
         pytest.param(
+            # Holding -1.38 kW would bring the hour to (11.62 - 1.38) kWh, 0.09 over the
+            # threshold: the plan's -1.47 kW stands, though it differs by less than 300 W.
+            _inputs(
+                plan_w=-1470.0,
+                previous_w=-1380.0,
+                house_w=11620.0,
+                hour_kwh=0.0,
+                threshold_kw=10.15,
+                minute=0,
+            ),
+            -1470.0,
+            ReasonKey.CHEAPEST_SLOT,
+            id="no_hold_that_lifts_the_hour_over_the_threshold",
+        ),
+        pytest.param(
+            # Holding -1.38 kW keeps the hour at 9.62 kWh, under the threshold: it holds.
+            _inputs(
+                plan_w=-1470.0,
+                previous_w=-1380.0,
+                house_w=11000.0,
+                hour_kwh=0.0,
+                threshold_kw=10.15,
+                minute=0,
+            ),
+            -1380.0,
+            ReasonKey.HYSTERESIS_HOLD,
+            id="hold_that_keeps_the_hour_under_the_threshold",
+        ),
+        pytest.param(
             _inputs(plan_w=7400.0, previous_w=7200.0, soc_pct=50.0, departure_h=2.0),
             7400.0,
             ReasonKey.CHEAPEST_SLOT,

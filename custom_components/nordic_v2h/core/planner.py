@@ -588,6 +588,9 @@ _BELOW_MIN_NOK_PER_KWH_H = 50.0
 _RESERVE_POWER_SHARE = 0.3
 # Charge levels between the charger's minimum and maximum that the planner considers.
 _CHARGE_LEVELS = 4
+# The programme interpolates stored energy between grid points, so a plan may end a few Wh
+# under the target; shortfalls up to this are topped up rather than the plan dropped.
+_TOP_UP_MAX_KWH = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -910,6 +913,7 @@ def plan(inputs: PlanInputs) -> Plan:
     for index, threshold in enumerate(thresholds):
         power_kw: NDArray[np.float64] = np.zeros(len(horizon))
         power_kw[: problem.slots] = chosen[index]
+        power_kw = _topped_up(inputs, horizon, power_kw, start_kwh)
         options.append(
             (
                 _total_cost(
@@ -967,6 +971,57 @@ def plan(inputs: PlanInputs) -> Plan:
         shortfall_kwh=shortfall,
         threshold_kw=threshold_kw,
     )
+
+
+def _topped_up(
+    inputs: PlanInputs, horizon: Horizon, power_kw: NDArray[np.float64], start_kwh: float
+) -> NDArray[np.float64]:
+    """Return the plan with a grid-sized shortfall at departure closed, else the plan itself.
+
+    A plan a few Wh under the target would lose against every plan that meets it, however
+    much dearer. The missing energy goes where it costs least: more power in the cheapest
+    slot already charging, else less discharge in the cheapest slot discharging, else the
+    charger's minimum in the cheapest idle slot. The plan stays as it is when that is not
+    enough or would pass the maximum SoC.
+    """
+    missing = _shortfall_kwh(inputs, horizon, power_kw, start_kwh)
+    if horizon.departure_index is None or not 0.0 < missing <= _TOP_UP_MAX_KWH:
+        return power_kw
+    charger = inputs.charger
+    end = horizon.departure_index + 1
+    min_kw = charger.min_power_w / 1000.0
+    present = horizon.present_h[:end]
+    cap = horizon.charge_cap_kw[:end]
+    result = power_kw.copy()
+    order = [int(slot) for slot in np.argsort(horizon.import_price[:end], kind="stable")]
+    for slot in (slot for slot in order if result[slot] > 0 and present[slot] > 0):
+        added_kw = min(
+            float(cap[slot] - result[slot]), missing / (present[slot] * charger.charge_efficiency)
+        )
+        if added_kw > 0:
+            result[slot] += added_kw
+            missing -= added_kw * present[slot] * charger.charge_efficiency
+    for slot in (slot for slot in order if result[slot] < 0 and present[slot] > 0):
+        if missing <= _EPS_KWH:
+            break
+        needed_kw = missing * charger.discharge_efficiency / present[slot]
+        # A discharge may shrink to the charger's minimum, or stop altogether.
+        cut_kw = needed_kw if -result[slot] - needed_kw >= min_kw else -float(result[slot])
+        result[slot] += cut_kw
+        missing -= cut_kw * present[slot] / charger.discharge_efficiency
+    for slot in (slot for slot in order if result[slot] == 0 and present[slot] > 0):
+        if missing <= _EPS_KWH:
+            break
+        if cap[slot] < min_kw:
+            continue
+        result[slot] = min_kw
+        missing -= min_kw * present[slot] * charger.charge_efficiency
+    vehicle = inputs.vehicle
+    max_kwh = vehicle.max_soc_pct / 100.0 * vehicle.battery_kwh
+    energy = simulate_energy_kwh(inputs, horizon, result, start_kwh)
+    if missing > _EPS_KWH or float(np.max(energy)) > max_kwh + _EPS_KWH:
+        return power_kw
+    return result
 
 
 def _pad_kwh(horizon: Horizon, capacity: CapacityInputs | None = None) -> float:

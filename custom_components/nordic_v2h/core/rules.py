@@ -102,9 +102,11 @@ def decide(inputs: RuleInputs) -> Setpoint:
         and abs(power_w - previous) < inputs.hysteresis_w
         and (power_w == 0) == (previous == 0)
     ):
-        # Hold the running setpoint only if it is itself still safe.
+        # Hold the running setpoint only if it is itself still safe and keeps the running
+        # hour under the threshold: a hold must not undo what the hour guard just did.
         held, _, held_safety = _safe(inputs, previous, reason)
-        if not held_safety and held == previous:
+        guarded, _ = _hour_guard(inputs, previous, reason)
+        if not held_safety and held == previous and guarded == previous:
             power_w, reason = previous, ReasonKey.HYSTERESIS_HOLD
     return Setpoint(power_w=power_w, decision=_decision(power_w), reason=reason)
 
