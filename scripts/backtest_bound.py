@@ -1,7 +1,8 @@
 """The perfect-foresight bound: a mixed-integer linear programme per local month (scipy HiGHS).
 
 Knows every price and every hour of load in advance, charges and discharges continuously
-(the charger's minimum power is relaxed, so this is a lower bound), keeps the SoC within
+(the charger's minimum power is relaxed, so this is a lower bound; `keep_min_power` keeps
+it, each quarter's power then 0 or within the charger's range), keeps the SoC within
 its bounds, meets every departure target that immediate charging could meet, never
 exports, and picks the month's capacity step exactly: the three-day measure is the sum
 of the three highest daily peaks over three (a linear form of "top three"), and one
@@ -27,6 +28,13 @@ if TYPE_CHECKING:
 _TOP_EDGE_KW = 10_000.0
 # A measure exactly on an edge falls in the higher step (threshold_inclusive).
 _EDGE_EPS_KW = 1e-6
+# Relative optimality gap: tight for the linear form; with the minimum power kept (one
+# semi-continuous variable per quarter and direction) 0.01 % of a month's cost is a few øre
+# and keeps a month's solve within tens of seconds.
+_GAP_RELAXED = 1e-6
+_GAP_MIN_POWER = 1e-4
+# scipy.optimize.milp's code for a semi-continuous variable: 0 or within its bounds.
+_SEMI_CONTINUOUS = 2
 
 
 def _present_sessions(scenario: Scenario, stop: int) -> list[tuple[int, int, float]]:
@@ -43,9 +51,16 @@ def _present_sessions(scenario: Scenario, stop: int) -> list[tuple[int, int, flo
 
 
 def solve_bound(
-    scenario: Scenario, progress: Callable[[float], None] | None = None
+    scenario: Scenario,
+    progress: Callable[[float], None] | None = None,
+    *,
+    keep_min_power: bool = False,
 ) -> ReplayResult:
-    """Return the perfect-foresight schedule and its figures for the scenario's span."""
+    """Return the perfect-foresight schedule and its figures for the scenario's span.
+
+    With `keep_min_power` the charger's minimum power holds too (slower): the optimum for
+    the real charger, which shows how much of the distance the relaxation makes up.
+    """
     slot_s = scenario.slot_s
     slot_h = slot_s / HOUR_S
     count = len(scenario.import_price)
@@ -89,6 +104,7 @@ def solve_bound(
             carried=carried,
             day_key=day_key,
             steps=(table.step_from_kw, table.step_nok_per_month),
+            keep_min_power=keep_min_power,
         )
         power[first_slot:end_slot] = schedule
         carried = {number: value for number, value in ends.items() if stays[number][1] > end_slot}
@@ -137,6 +153,7 @@ def _solve_month(
     carried: dict[int, float],
     day_key: np.ndarray,
     steps: tuple[tuple[float, ...], tuple[float, ...]],
+    keep_min_power: bool = False,
 ) -> tuple[np.ndarray, dict[int, float]]:
     """Solve one month; return the car's power per slot and the energy of stays running on."""
     first_slot, end_slot = span
@@ -241,13 +258,25 @@ def _solve_month(
     cost[y0:] = step_nok
     integrality = np.zeros(total)
     integrality[y0:] = 1
+    if keep_min_power:
+        min_kw = charger.min_power_w / 1000.0
+        for first in (c0, d0):
+            power = slice(first, first + n)
+            # A quarter whose room is below the minimum (no export, a small house load) stays 0.
+            usable = upper[power] >= min_kw
+            upper[power] = np.where(usable, upper[power], 0.0)
+            lower[power] = np.where(usable, min_kw, 0.0)
+            integrality[power] = np.where(usable, _SEMI_CONTINUOUS, 0)
     matrix = coo_matrix((vals, (rows, cols)), shape=(len(lo), total)).tocsr()
     result = milp(
         cost,
         constraints=LinearConstraint(matrix, np.asarray(lo), np.asarray(hi)),
         bounds=Bounds(lower, upper),
         integrality=integrality,
-        options={"disp": False, "mip_rel_gap": 1e-6},
+        options={
+            "disp": False,
+            "mip_rel_gap": _GAP_MIN_POWER if keep_min_power else _GAP_RELAXED,
+        },
     )
     if result.x is None:
         raise SystemExit(f"bound: the month's programme has no solution ({result.message})")

@@ -114,9 +114,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="give the planner the house's actual future load instead of its forecast "
         "(not causal: shows how much of the gap to the bound the forecast leaves)",
     )
+    parser.add_argument(
+        "--bound-min-power",
+        action="store_true",
+        help="keep the charger's minimum power in the bound, not only in the planner "
+        "(slower; shows how much of the gap the bound's relaxation makes up)",
+    )
     args = parser.parse_args(argv)
     if args.end < args.start:
         parser.error("--end is before --start")
+    if args.bound_min_power and args.policy != "bound":
+        parser.error("--bound-min-power only applies to --policy bound")
     if (args.plot is None) != (args.plot_week is None):
         parser.error("--plot and --plot-week go together")
     if args.station is not None and args.temperature is None:
@@ -545,7 +553,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.policy == "bound":
         from scripts.backtest_bound import solve_bound  # noqa: PLC0415
 
-        result = solve_bound(loaded.scenario, progress)
+        result = solve_bound(loaded.scenario, progress, keep_min_power=args.bound_min_power)
     else:
         result = replay(loaded.scenario, Policy(args.policy), progress)
     progress.done()
