@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from scripts.backtest_bound import solve_bound
-from scripts.backtest_lib import build, main, parse_args, run
+from scripts.backtest_lib import bill_report, build, main, parse_args
 
 FIXTURES = Path(__file__).parent / "fixtures" / "backtest"
 TEMPERATURES = FIXTURES / "temperature_voss_bergen_2024-09-22_2024-10-09.csv"
@@ -110,17 +110,16 @@ def test_bound_with_the_minimum_power_kept(reports: dict[str, dict[str, object]]
     It can cost no less than the relaxed bound and no more than the planner, which keeps
     the same minimum without knowing the future.
     """
-    args = parse_args(_args("bound", Path("unused.json"), "--bound-min-power"))
-    result = solve_bound(build(args).scenario, keep_min_power=True)
+    loaded = build(parse_args(_args("bound", Path("unused.json"), "--bound-min-power")))
+    result = solve_bound(loaded.scenario, keep_min_power=True)
     active_kw = np.abs(result.car_power_kw[np.abs(result.car_power_kw) > 1e-6])
     assert len(active_kw)
     assert active_kw.min() >= 1.38 - 1e-6
     assert active_kw.max() <= 7.4 + 1e-6
-    report = run(args)
-    total = float(report["total_cost"])
+    total = float(bill_report(loaded, result, loaded.scenario.wear_nok_per_kwh)["total_cost"])
     assert total >= float(reports["bound"]["total_cost"]) - 0.01  # type: ignore[arg-type]
     assert total <= float(reports["smart"]["total_cost"]) + 0.01  # type: ignore[arg-type]
-    assert report["unmet_departure_kwh"] == 0.0
+    assert result.unmet_departure_kwh == 0.0
 
 
 def test_min_power_flag_needs_the_bound() -> None:

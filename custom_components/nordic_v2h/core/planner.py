@@ -988,34 +988,22 @@ def _topped_up(
     if horizon.departure_index is None or not 0.0 < missing <= _TOP_UP_MAX_KWH:
         return power_kw
     charger = inputs.charger
-    end = horizon.departure_index + 1
-    min_kw = charger.min_power_w / 1000.0
-    present = horizon.present_h[:end]
-    cap = horizon.charge_cap_kw[:end]
+    before_departure = np.arange(len(power_kw)) <= horizon.departure_index
+    present = before_departure & (horizon.present_h > 0)
     result = power_kw.copy()
-    order = [int(slot) for slot in np.argsort(horizon.import_price[:end], kind="stable")]
-    for slot in (slot for slot in order if result[slot] > 0 and present[slot] > 0):
-        added_kw = min(
-            float(cap[slot] - result[slot]), missing / (present[slot] * charger.charge_efficiency)
-        )
-        if added_kw > 0:
-            result[slot] += added_kw
-            missing -= added_kw * present[slot] * charger.charge_efficiency
-    for slot in (slot for slot in order if result[slot] < 0 and present[slot] > 0):
+    missing = _fill_cheapest(inputs, horizon, result, missing, present & (result > 0))
+    order = np.argsort(np.where(present, horizon.import_price, np.inf), kind="stable")
+    min_kw = charger.min_power_w / 1000.0
+    for slot in (int(slot) for slot in order if present[slot] and result[slot] < 0):
         if missing <= _EPS_KWH:
             break
-        needed_kw = missing * charger.discharge_efficiency / present[slot]
+        needed_kw = missing * charger.discharge_efficiency / horizon.present_h[slot]
         # A discharge may shrink to the charger's minimum, or stop altogether.
         cut_kw = needed_kw if -result[slot] - needed_kw >= min_kw else -float(result[slot])
         result[slot] += cut_kw
-        missing -= cut_kw * present[slot] / charger.discharge_efficiency
-    for slot in (slot for slot in order if result[slot] == 0 and present[slot] > 0):
-        if missing <= _EPS_KWH:
-            break
-        if cap[slot] < min_kw:
-            continue
-        result[slot] = min_kw
-        missing -= min_kw * present[slot] * charger.charge_efficiency
+        missing -= cut_kw * horizon.present_h[slot] / charger.discharge_efficiency
+    if missing > _EPS_KWH:
+        missing = _fill_cheapest(inputs, horizon, result, missing, present & (result == 0))
     vehicle = inputs.vehicle
     max_kwh = vehicle.max_soc_pct / 100.0 * vehicle.battery_kwh
     energy = simulate_energy_kwh(inputs, horizon, result, start_kwh)
