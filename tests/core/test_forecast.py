@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 from custom_components.nordic_v2h.core.forecast import (
+    column_nanquantile,
     forecast_hourly_kw,
     forecast_hourly_peak_kw,
     heating_slope_kw_per_c,
@@ -142,3 +145,32 @@ def test_peak_forecast_sees_a_load_that_wanders_by_an_hour() -> None:
     assert peak[3] == pytest.approx(9.0)
     assert mean[2] < 6.0
     assert peak[12] == pytest.approx(1.0)
+
+
+def _with_gaps(seed: int, rows: int, columns: int, gap_share: float) -> np.ndarray:
+    """Random loads (kW) with a share of the readings missing, as a stacked history is."""
+    generator = np.random.default_rng(seed)
+    values = generator.gamma(2.0, 1.5, size=(rows, columns)).round(2)
+    values[generator.random((rows, columns)) < gap_share] = np.nan
+    return values
+
+
+@pytest.mark.parametrize(
+    ("values", "quantile"),
+    [
+        pytest.param(_with_gaps(1, 84, 48, 0.0), 0.95, id="no_gaps"),
+        pytest.param(_with_gaps(2, 84, 48, 0.3), 0.95, id="some_gaps"),
+        pytest.param(_with_gaps(3, 84, 48, 0.97), 0.95, id="columns_of_one_or_none"),
+        pytest.param(_with_gaps(4, 5, 7, 0.2), 0.5, id="median"),
+        pytest.param(_with_gaps(5, 9, 3, 0.1), 0.0, id="lowest"),
+        pytest.param(_with_gaps(6, 9, 3, 0.1), 1.0, id="highest"),
+        pytest.param(np.array([[1.0, np.nan], [2.0, np.nan]]), 0.95, id="an_empty_column"),
+        pytest.param(np.full((6, 4), 2.5), 0.95, id="ties"),
+    ],
+)
+def test_column_quantile_is_numpys_value_for_value(values: np.ndarray, quantile: float) -> None:
+    with warnings.catch_warnings():
+        # numpy warns of a column with no value; the answer there is NaN either way.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanquantile(values, quantile, axis=0)
+    np.testing.assert_array_equal(column_nanquantile(values, quantile), expected)

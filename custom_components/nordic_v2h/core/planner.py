@@ -10,12 +10,13 @@ capacity step.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final, cast
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .timeseries import HOUR_S, OSLO
 from .types import Decision, Plan, PlanInputs, PlanSlot, ReasonKey
@@ -275,10 +276,27 @@ def expected_step_cost_nok(
     known += [0.0] * (3 - len(known))
     if days_left <= 0:
         return capacity.step_cost_nok(top3_mean(known))
-    draws = _top_draws_kwh(capacity.future_day_peaks_kwh, days_left)
+    # Only the step table and the sample matter besides the known days: a plan prices the
+    # same month for each of its options, and the plans after it mostly again.
+    outlook = replace(
+        capacity,
+        month_daily_peaks_kwh=(),
+        today_peak_kwh=0.0,
+        current_hour_import_kwh=0.0,
+        month_target_kwh=None,
+    )
+    return _mean_step_cost_nok(outlook, (known[0], known[1], known[2]), days_left)
+
+
+@lru_cache(maxsize=256)
+def _mean_step_cost_nok(
+    outlook: CapacityInputs, known: tuple[float, float, float], days_left: int
+) -> float:
+    """Return `expected_step_cost_nok` for the three highest known days and days to come."""
+    draws = _top_draws_kwh(outlook.future_day_peaks_kwh, days_left)
     combined = np.concatenate([draws, np.broadcast_to(np.asarray(known), (len(draws), 3))], axis=1)
     top = np.partition(combined, combined.shape[1] - 3, axis=1)[:, -3:]
-    return float(np.mean(capacity.step_costs_nok(top.sum(axis=1) / 3.0)))
+    return float(np.mean(outlook.step_costs_nok(top.sum(axis=1) / 3.0)))
 
 
 def top3_mean(peaks: list[float]) -> float:
@@ -791,49 +809,52 @@ def _solve(
     n = problem.slots
     states = len(grid)
     step = (grid[-1] - grid[0]) / (states - 1)
-    # One spare column per candidate, so that the upper neighbour of the top state exists;
-    # it is only read with weight 0 (or for an infeasible action), so its value is moot.
-    stride = states + 1
-    values = np.zeros((n + 1, candidates, stride))
-    values[n, :, :states] = problem.terminal_nok[None, :]
     below_min = np.maximum(problem.min_kwh - grid, 0.0)
     penalty = problem.below_min_nok_per_kwh[:, None] * below_min[None, :]
     # The grid is even, so an action moves every state by the same fraction of a step:
-    # its interpolation weight depends on the action alone, and its feasible states form
-    # one interval. Only the gather index is per state. Arrays are laid out (n, a, c, s)
-    # so that the cheapest action is a minimum over whole rows of states.
+    # its interpolation weight depends on the action alone, its feasible states form one
+    # interval, and the values it reads are one window of the next slot's values, shifted
+    # by whole steps. Arrays are laid out (n, a, c, s) so that the cheapest action is a
+    # minimum over whole rows of states.
     shift = np.moveaxis(problem.delta_kwh / step, 2, 1)
     whole = np.floor(shift)
     weight = (shift - whole)[..., None]
-    state = np.arange(states, dtype=np.int32)
-    # Clipping only moves infeasible actions (past the maximum or the floor), whose cost
-    # is infinite anyway; it keeps their gathers inside the grid.
-    lower = state + whole.astype(np.int32)[..., None]
-    np.clip(lower, 0, states - 1, out=lower)
-    lower += (np.arange(candidates, dtype=np.int32) * stride)[:, None]
+    # Each candidate's values sit between zero pads wide enough for the largest shift, so
+    # every window stays inside its own candidate's row. A window reaches into a pad only
+    # for states the action cannot start from (past the maximum or the floor), whose cost
+    # is infinite anyway; the pad right after the top state is also read with weight 0.
+    pad = int(np.max(np.abs(whole), initial=0.0)) + 2
+    width = pad + states + pad
+    values = np.zeros((n + 1, candidates, width))
+    values[n, :, pad : pad + states] = problem.terminal_nok[None, :]
+    window_start = whole.astype(np.intp) + pad + np.arange(candidates) * width
     low_kwh, high_kwh = _feasible_energy_kwh(problem)
     # The states an action may start from: an interval of the grid, per (n, a, c).
+    state = np.arange(states)
     first = np.ceil((np.moveaxis(low_kwh, 2, 1) - grid[0]) / step - 1e-9)[..., None]
     last = np.floor((np.moveaxis(high_kwh, 2, 1) - grid[0]) / step + 1e-9)[..., None]
     feasible = (state >= first) & (state <= last)
     base = np.where(feasible, np.moveaxis(problem.stage_nok, 2, 1)[..., None], np.inf)
-    # Preallocated buffers: the recursion is many small steps, allocation would dominate.
-    rise = np.zeros(candidates * stride)
-    q = np.empty(lower.shape[1:])
-    slope = np.empty(lower.shape[1:])
+    # Between two neighbouring states the next slot's value rises by `rises[index]`: the
+    # recursion interpolates with it, and the forward pass reads it again.
+    slot_width = candidates * width
+    rises = np.zeros((n, slot_width))
+    # The windows are views made once: making a view costs more than a step's arithmetic.
+    rise_windows = sliding_window_view(rises.reshape(-1), states)
+    value_windows = sliding_window_view(values.reshape(-1), states)
+    slope = np.empty(base.shape[1:])
     for index in range(n - 1, -1, -1):
-        flat = values[index + 1].ravel()
-        # Between two neighbouring states the value rises by `rise`: interpolate with it.
-        np.subtract(flat[1:], flat[:-1], out=rise[:-1])
-        np.take(flat, lower[index], out=q)
-        np.add(base[index], q, out=q)
-        np.take(rise, lower[index], out=slope)
-        np.multiply(weight[index], slope, out=slope)
-        np.add(q, slope, out=q)
-        row = values[index, :, :states]
+        flat = values[index + 1].reshape(-1)
+        np.subtract(flat[1:], flat[:-1], out=rises[index, :-1])
+        starts = window_start[index]
+        q = value_windows[starts + (index + 1) * slot_width]
+        q += base[index]
+        np.multiply(weight[index], rise_windows[starts + index * slot_width], out=slope)
+        q += slope
+        row = values[index, :, pad : pad + states]
         np.minimum.reduce(q, axis=0, out=row)
         np.add(row, penalty[index], out=row)
-    return _forward(problem, values, start_kwh, (low_kwh, high_kwh))
+    return _forward(problem, (values, rises, pad), start_kwh, (low_kwh, high_kwh))
 
 
 def _feasible_energy_kwh(
@@ -854,40 +875,44 @@ def _feasible_energy_kwh(
 
 def _forward(
     problem: _Problem,
-    values: NDArray[np.float64],
+    recursion: tuple[NDArray[np.float64], NDArray[np.float64], int],
     start_kwh: float,
     bounds_kwh: tuple[NDArray[np.float64], NDArray[np.float64]],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Follow the cheapest action from the true (off-grid) stored energy, slot by slot."""
+    """Follow the cheapest action from the true (off-grid) stored energy, slot by slot.
+
+    `recursion` is what `_solve` leaves: the values per slot (each candidate's from column
+    `pad` on), their rises from state to state, and `pad`.
+    """
+    values, rises, pad = recursion
     grid = problem.grid_kwh
     states = len(grid)
     step = (grid[-1] - grid[0]) / (states - 1)
-    candidates, stride = values.shape[1], values.shape[2]
+    candidates, width = values.shape[1], values.shape[2]
     n = problem.slots
     low_kwh, high_kwh = bounds_kwh
     shift = problem.delta_kwh / step
+    stage_nok, delta_kwh, power_kw = problem.stage_nok, problem.delta_kwh, problem.power_kw
     energy = np.full(candidates, start_kwh)
     chosen = np.zeros((candidates, n))
     rows = np.arange(candidates)
-    offset = (rows * stride)[:, None]
+    offset = (rows * width + pad)[:, None]
     top = states - 1.0
+    bottom_kwh, top_kwh = grid[0], grid[-1]
     for index in range(n):
-        position = ((energy - grid[0]) / step)[:, None] + shift[index]
+        position = ((energy - bottom_kwh) / step)[:, None] + shift[index]
         # np.clip's Python wrapper costs more than the work on a handful of values.
         np.minimum(np.maximum(position, 0.0, out=position), top, out=position)
         lower = position.astype(np.intp)
         weight = position - lower
         lower += offset
-        flat = values[index + 1].ravel()
-        low_values = flat[lower]
-        q = problem.stage_nok[index] + low_values + weight * (flat[lower + 1] - low_values)
+        low_values = values[index + 1].reshape(-1)[lower]
+        q = stage_nok[index] + low_values + weight * rises[index][lower]
         column = energy[:, None]
         q[(column < low_kwh[index]) | (column > high_kwh[index])] = np.inf
         best = q.argmin(axis=1)
-        chosen[:, index] = problem.power_kw[index][rows, best]
-        energy = np.minimum(
-            np.maximum(energy + problem.delta_kwh[index][rows, best], grid[0]), grid[-1]
-        )
+        chosen[:, index] = power_kw[index][rows, best]
+        energy = np.minimum(np.maximum(energy + delta_kwh[index][rows, best], bottom_kwh), top_kwh)
     return chosen, energy
 
 
