@@ -835,21 +835,21 @@ def _solve(
     last = np.floor((np.moveaxis(high_kwh, 2, 1) - grid[0]) / step + 1e-9)[..., None]
     feasible = (state >= first) & (state <= last)
     base = np.where(feasible, np.moveaxis(problem.stage_nok, 2, 1)[..., None], np.inf)
-    # Between two neighbouring states the next slot's value rises by `rises[index]`: the
+    # Between two neighbouring states a slot's value rises by `rises` of that slot: the
     # recursion interpolates with it, and the forward pass reads it again.
     slot_width = candidates * width
-    rises = np.zeros((n, slot_width))
+    rises = np.zeros((n + 1, slot_width))
     # The windows are views made once: making a view costs more than a step's arithmetic.
     rise_windows = sliding_window_view(rises.reshape(-1), states)
     value_windows = sliding_window_view(values.reshape(-1), states)
     slope = np.empty(base.shape[1:])
     for index in range(n - 1, -1, -1):
         flat = values[index + 1].reshape(-1)
-        np.subtract(flat[1:], flat[:-1], out=rises[index, :-1])
-        starts = window_start[index]
-        q = value_windows[starts + (index + 1) * slot_width]
+        np.subtract(flat[1:], flat[:-1], out=rises[index + 1, :-1])
+        starts = window_start[index] + (index + 1) * slot_width
+        q = value_windows[starts]
         q += base[index]
-        np.multiply(weight[index], rise_windows[starts + index * slot_width], out=slope)
+        np.multiply(weight[index], rise_windows[starts], out=slope)
         q += slope
         row = values[index, :, pad : pad + states]
         np.minimum.reduce(q, axis=0, out=row)
@@ -882,7 +882,7 @@ def _forward(
     """Follow the cheapest action from the true (off-grid) stored energy, slot by slot.
 
     `recursion` is what `_solve` leaves: the values per slot (each candidate's from column
-    `pad` on), their rises from state to state, and `pad`.
+    `pad` on), their rises from state to state in the same layout, and `pad`.
     """
     values, rises, pad = recursion
     grid = problem.grid_kwh
@@ -897,6 +897,8 @@ def _forward(
     chosen = np.zeros((candidates, n))
     rows = np.arange(candidates)
     offset = (rows * width + pad)[:, None]
+    slot_width = candidates * width
+    flat_values, flat_rises = values.reshape(-1), rises.reshape(-1)
     top = states - 1.0
     bottom_kwh, top_kwh = grid[0], grid[-1]
     for index in range(n):
@@ -905,9 +907,8 @@ def _forward(
         np.minimum(np.maximum(position, 0.0, out=position), top, out=position)
         lower = position.astype(np.intp)
         weight = position - lower
-        lower += offset
-        low_values = values[index + 1].reshape(-1)[lower]
-        q = stage_nok[index] + low_values + weight * rises[index][lower]
+        lower += offset + (index + 1) * slot_width
+        q = stage_nok[index] + flat_values[lower] + weight * flat_rises[lower]
         column = energy[:, None]
         q[(column < low_kwh[index]) | (column > high_kwh[index])] = np.inf
         best = q.argmin(axis=1)
