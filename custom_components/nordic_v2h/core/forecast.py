@@ -227,10 +227,8 @@ def forecast_hourly_peak_kw(
             )
             valid = (index >= 0) & (index < length)
             samples.append(np.where(valid, history[np.clip(index, 0, length - 1)], np.nan))
-    stacked = np.vstack(samples)
-    counts = np.isfinite(stacked).sum(axis=0)
-    peak = column_nanquantile(np.where(counts > 0, stacked, 0.0), PEAK_QUANTILE)
-    peak = np.nan_to_num(peak, nan=0.0)
+    # An hour with no sample at all comes out NaN: it is forecast at zero.
+    peak = np.nan_to_num(column_nanquantile(np.vstack(samples), PEAK_QUANTILE), nan=0.0)
     if correction_kw is not None:
         peak = peak + correction_kw[:horizon_h]
     result: NDArray[np.float64] = np.maximum(peak, 0.0)
