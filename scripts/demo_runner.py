@@ -31,6 +31,8 @@ DEMO_USER = "demo"
 CLIENT_ID = "http://127.0.0.1/"
 PRICE_SENSOR = "sensor.nord_pool_no1_recorded"
 DOMAIN = "nordic_v2h"
+# Home Assistant's error lines a failed run prints (the last ones).
+_FAILURE_LOG_LINES = 20
 
 CONFIGURATION_YAML = """\
 homeassistant:
@@ -314,6 +316,7 @@ async def run(args: argparse.Namespace) -> int:
     password = "nordic-v2h-demo" if not smoke else secrets.token_urlsafe(12)
     processes: list[asyncio.subprocess.Process] = []
     log_file = (config_dir / "demo-processes.log").open("w", encoding="utf-8")
+    exit_code = 1
     try:
         log(f"starting the Wallbox Quasar simulator on 127.0.0.1:{sim_port}")
         processes.append(
@@ -378,7 +381,8 @@ async def run(args: argparse.Namespace) -> int:
             for entity_id, state in sorted(seen.items()):
                 log(f"  {entity_id} = {state}")
             if smoke:
-                return await smoke_check(client, sim_port, seen)
+                exit_code = await smoke_check(client, sim_port, seen)
+                return exit_code
             log(
                 f"open http://127.0.0.1:{ha_port} and log in as '{DEMO_USER}' with password '{password}'"
             )
@@ -388,10 +392,10 @@ async def run(args: argparse.Namespace) -> int:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
             await stop.wait()
-            return 0
+            exit_code = 0
+            return exit_code
     except (RuntimeError, TimeoutError, aiohttp.ClientError) as error:
         log(f"FAILED: {error}")
-        log(f"process output: {config_dir / 'demo-processes.log'}")
         return 1
     finally:
         for process in reversed(processes):
@@ -402,8 +406,31 @@ async def run(args: argparse.Namespace) -> int:
                 except TimeoutError:
                     process.kill()
         log_file.close()
-        if smoke:
+        if exit_code != 0:
+            report_failure(config_dir)
+        elif smoke:
             shutil.rmtree(config_dir, ignore_errors=True)
+
+
+def report_failure(config_dir: Path) -> None:
+    """Print Home Assistant's errors and where the logs are kept, so a failed run says why."""
+    ha_log = config_dir / "home-assistant.log"
+    lines = (
+        ha_log.read_text(encoding="utf-8", errors="replace").splitlines() if ha_log.exists() else []
+    )
+    errors = [line for line in lines if " ERROR " in line]
+    # Onboarding sets up integrations of its own that log errors in a bare environment: show
+    # this integration's lines when there are any.
+    ours = [
+        line
+        for line in lines
+        if DOMAIN in line
+        and (" ERROR " in line or " WARNING " in line)
+        and "not been tested" not in line
+    ]
+    for line in (ours or errors)[-_FAILURE_LOG_LINES:]:
+        log(f"  {line}")
+    log(f"logs kept in {config_dir} (home-assistant.log, demo-processes.log)")
 
 
 async def wait_for_entities(client: HomeAssistantClient, timeout_s: float) -> dict[str, str]:

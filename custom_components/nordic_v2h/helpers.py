@@ -31,7 +31,6 @@ from .profiles import WALLBOX_QUASAR
 from .profiles.loader import profile_from_dict
 from .transport import ChargerTransport, TransportError
 from .transport.modbus import ModbusChargerTransport
-from .transport.mqtt import MqttChargerTransport
 from .transport.mqtt_profile import MqttChargerConfig
 
 if TYPE_CHECKING:
@@ -68,6 +67,10 @@ def create_modbus_transport(connection: Mapping[str, Any]) -> ModbusChargerTrans
 def create_transport(hass: HomeAssistant, data: Mapping[str, Any]) -> ChargerTransport:
     """Return the transport a config entry's data describes (Modbus unless it says MQTT)."""
     if data.get(CONF_TRANSPORT) == TRANSPORT_MQTT:
+        # Home Assistant installs the MQTT integration's library only when MQTT is set up, and
+        # the MQTT integration imports it at once from 2026.11: import it only for an MQTT charger.
+        from .transport.mqtt import MqttChargerTransport  # noqa: PLC0415
+
         return MqttChargerTransport(hass, MqttChargerConfig.from_dict(data[CONF_MQTT]))
     return create_modbus_transport(data)
 
