@@ -134,6 +134,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
         transport=transport,
         cost_model=cost_model,
         tariff_overrides=entry.options.get(CONF_TARIFF_OVERRIDES),
+        entry_data=dict(entry.data),
         peak_tracker=peak_tracker,
         cost_view=CostView(cost_model, peak_tracker),
     )
@@ -160,7 +161,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
     monitor = IssueMonitor(hass, entry, await hass.async_add_executor_job(load_tariff_data_date))
     entry.async_on_unload(controller.async_add_listener(monitor.async_check))
     entry.async_on_unload(monitor.async_clear)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     controller.async_set_updated_data(controller.data)
     await controller.async_refresh()
     return True
@@ -188,9 +189,17 @@ def _apply_options(entry: NordicV2HConfigEntry, settings: SettingsStore) -> None
         settings.async_update(**changes)
 
 
-async def _async_options_updated(hass: HomeAssistant, entry: NordicV2HConfigEntry) -> None:
-    """Apply changed options at once; a changed tariff rebuilds the cost model by reloading."""
-    if entry.options.get(CONF_TARIFF_OVERRIDES) != entry.runtime_data.tariff_overrides:
+async def _async_entry_updated(hass: HomeAssistant, entry: NordicV2HConfigEntry) -> None:
+    """Apply changed options at once; new data (a new address) or a new tariff need a reload.
+
+    Home Assistant wants an entry with an update listener to reload itself here, so the
+    config flow only stores a new address (see `config_flow._async_store_connection`).
+    """
+    runtime = entry.runtime_data
+    if (
+        dict(entry.data) != runtime.entry_data
+        or entry.options.get(CONF_TARIFF_OVERRIDES) != runtime.tariff_overrides
+    ):
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return
     _apply_options(entry, entry.runtime_data.settings)

@@ -9,7 +9,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.const import CONF_HOST, CONF_PORT, UnitOfEnergy, UnitOfPower, UnitOfTime
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
@@ -380,14 +385,34 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders=placeholders,
         )
 
+    @callback
+    def _async_store_connection(
+        self, entry: NordicV2HConfigEntry, connection: dict[str, Any]
+    ) -> None:
+        """Store the charger's new connection in its entry, which then runs on it.
+
+        A running entry reloads itself from its update listener when its data change (Home
+        Assistant refuses a flow's reload of an entry with an update listener from 2026.12);
+        an entry that is not running, such as one waiting to retry its setup, is reloaded
+        here, so that it tries the new address at once.
+        """
+        running = entry.state is ConfigEntryState.LOADED
+        self.hass.config_entries.async_update_entry(entry, data={**entry.data, **connection})
+        if not running:
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+
     async def _async_connect(
         self, connection: dict[str, Any], errors: dict[str, str]
     ) -> ConfigFlowResult | None:
         """Identify the charger; continue to the prices on success, fill `errors` otherwise."""
         identity = await self._async_identify_or_error(connection, errors)
         if identity is not None:
-            await self.async_set_unique_id(identity.serial)
-            self._abort_if_unique_id_configured(updates=connection)
+            existing = await self.async_set_unique_id(identity.serial)
+            # A running entry reloads itself when its data change (`_async_store_connection`).
+            self._abort_if_unique_id_configured(
+                updates=connection,
+                reload_on_update=existing is None or existing.state is not ConfigEntryState.LOADED,
+            )
             self._connection = connection
             self._identity = identity
             return await self.async_step_prices()
@@ -466,7 +491,8 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
             if identity is not None:
                 await self.async_set_unique_id(identity.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_charger")
-                return self.async_update_reload_and_abort(entry, data_updates=connection)
+                self._async_store_connection(entry, connection)
+                return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(

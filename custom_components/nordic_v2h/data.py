@@ -34,6 +34,9 @@ class NordicV2HRuntimeData:
     cost_view: CostView | None = None
     # The tariff overrides the cost model was built with; a change needs a reload.
     tariff_overrides: dict[str, Any] | None = None
+    # The entry's data everything above was built from (the charger's address among it); a
+    # change, as a reconfigure makes, needs a reload.
+    entry_data: dict[str, Any] | None = None
 
 
 type NordicV2HConfigEntry = ConfigEntry[NordicV2HRuntimeData]

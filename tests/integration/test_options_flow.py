@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
@@ -19,7 +20,7 @@ from custom_components.nordic_v2h.const import (
 )
 from quasar_simulator import QuasarSimulator
 
-from .conftest import entry_data
+from .conftest import SERIAL, entry_data
 
 
 def unused_port() -> int:
@@ -87,6 +88,95 @@ async def test_reconfigure_changes_the_address(
     assert result["reason"] == "reconfigure_successful"
     assert init_integration.data["host"] == "127.0.0.1"
     assert init_integration.state is ConfigEntryState.LOADED
+
+
+# Home Assistant (from 2025.11) warns when a flow reloads an entry that has an update
+# listener, and from 2026.12 refuses it: the entry's own listener must do the reload.
+_RELOAD_WARNING = "has an update listener and should use it for scheduling a reload"
+
+
+async def _second_charger(port_owner: list[QuasarSimulator]) -> QuasarSimulator:
+    """Start the same charger (same serial) on another port, as after a new router lease."""
+    moved = QuasarSimulator(manual_time=True, serial=SERIAL)
+    moved.plug_in(soc_pct=50.0)
+    await moved.start()
+    port_owner.append(moved)
+    return moved
+
+
+@pytest.mark.parametrize(
+    "start_state",
+    [
+        pytest.param(ConfigEntryState.LOADED, id="running_entry"),
+        pytest.param(ConfigEntryState.SETUP_RETRY, id="entry_waiting_to_retry"),
+    ],
+)
+async def test_reconfigure_moves_the_entry_to_the_new_address(
+    hass: HomeAssistant,
+    simulator: QuasarSimulator,
+    price_sensor: None,
+    caplog: pytest.LogCaptureFixture,
+    start_state: ConfigEntryState,
+) -> None:
+    """The entry is set up again at once on the new address, running or waiting to retry."""
+    old_port = simulator.port if start_state is ConfigEntryState.LOADED else unused_port()
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=str(SERIAL), data=entry_data(old_port), version=1, minor_version=2
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is start_state
+    started: list[QuasarSimulator] = []
+    try:
+        moved = await _second_charger(started)
+        result = await entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": "127.0.0.1", "port": moved.port, "unit_id": 1}
+        )
+        await hass.async_block_till_done()
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "reconfigure_successful"
+        assert entry.data[CONF_PORT] == moved.port
+        assert entry.state is ConfigEntryState.LOADED
+        assert entry.runtime_data.transport.port == moved.port  # type: ignore[attr-defined]
+        assert _RELOAD_WARNING not in caplog.text
+    finally:
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+            await hass.async_block_till_done()
+        for charger in started:
+            await charger.stop()
+
+
+async def test_adding_a_configured_charger_moves_its_entry(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Adding the same charger at a new address aborts and sets its entry up there."""
+    started: list[QuasarSimulator] = []
+    try:
+        moved = await _second_charger(started)
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "modbus"}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": "127.0.0.1", "port": moved.port, "unit_id": 1}
+        )
+        await hass.async_block_till_done()
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "already_configured"
+        assert init_integration.state is ConfigEntryState.LOADED
+        assert init_integration.runtime_data.transport.port == moved.port  # type: ignore[attr-defined]
+        assert _RELOAD_WARNING not in caplog.text
+    finally:
+        if init_integration.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(init_integration.entry_id)
+            await hass.async_block_till_done()
+        for charger in started:
+            await charger.stop()
 
 
 async def test_reconfigure_refuses_another_charger(
