@@ -31,6 +31,8 @@ DEMO_USER = "demo"
 CLIENT_ID = "http://127.0.0.1/"
 PRICE_SENSOR = "sensor.nord_pool_no1_recorded"
 DOMAIN = "nordic_v2h"
+# What Home Assistant logs when an integration uses something it has deprecated.
+DEPRECATED_USE = f"Detected that custom integration '{DOMAIN}'"
 # Home Assistant's error lines a failed run prints (the last ones).
 _FAILURE_LOG_LINES = 20
 
@@ -232,14 +234,20 @@ class HomeAssistantClient:
             },
             "tariff": {"grid_company": "Elvia", "contract": "spot", "battery_kwh": 40},
         }
-        step = await self.post(
-            "/api/config/config_entries/flow", {"handler": DOMAIN, "show_advanced_options": False}
+        return await self.walk_flow(
+            "/api/config/config_entries/flow",
+            {"handler": DOMAIN, "show_advanced_options": False},
+            answers,
         )
+
+    async def walk_flow(
+        self, path: str, start: dict[str, Any], answers: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Start a flow at `path` and answer each form from `answers` by step; return the end."""
+        step = await self.post(path, start)
         for _ in range(10):
             if step.get("type") == "menu":
-                step = await self.post(
-                    f"/api/config/config_entries/flow/{step['flow_id']}", {"next_step_id": "modbus"}
-                )
+                step = await self.post(f"{path}/{step['flow_id']}", {"next_step_id": "modbus"})
                 continue
             if step.get("type") != "form":
                 return dict(step)
@@ -251,8 +259,8 @@ class HomeAssistantClient:
                 for key, value in answers.get(step["step_id"], {}).items()
                 if key in known
             }
-            step = await self.post(f"/api/config/config_entries/flow/{step['flow_id']}", answer)
-        raise RuntimeError(f"the config flow did not finish: {step}")
+            step = await self.post(f"{path}/{step['flow_id']}", answer)
+        raise RuntimeError(f"the flow at {path} did not finish: {step}")
 
     async def states(self) -> list[dict[str, Any]]:
         """Return every entity state."""
@@ -381,7 +389,7 @@ async def run(args: argparse.Namespace) -> int:
             for entity_id, state in sorted(seen.items()):
                 log(f"  {entity_id} = {state}")
             if smoke:
-                exit_code = await smoke_check(client, sim_port, seen)
+                exit_code = await smoke_check(client, sim_port, seen, config_dir)
                 return exit_code
             log(
                 f"open http://127.0.0.1:{ha_port} and log in as '{DEMO_USER}' with password '{password}'"
@@ -455,8 +463,15 @@ async def wait_for_entities(client: HomeAssistantClient, timeout_s: float) -> di
         await asyncio.sleep(1)
 
 
-async def smoke_check(client: HomeAssistantClient, sim_port: int, seen: dict[str, str]) -> int:
-    """Ask for charging, check the setpoint reached the simulator, then hand control back."""
+async def smoke_check(
+    client: HomeAssistantClient, sim_port: int, seen: dict[str, str], config_dir: Path
+) -> int:
+    """Check charging, handing control back, the settings flows and Home Assistant's log.
+
+    Asks for charging and checks the setpoint reached the simulator, then that mode Off hands
+    control back; then changes the options, reconfigures and reloads the entry, and fails if
+    Home Assistant reported a deprecated use by the integration in all that.
+    """
     mode_entity = next(
         entity for entity in seen if entity.startswith("select.") and entity.endswith("_mode")
     )
@@ -484,11 +499,49 @@ async def smoke_check(client: HomeAssistantClient, sim_port: int, seen: dict[str
         registers = await read_simulator(sim_port)
         if registers["control_mode"] == 0:
             log(f"mode Off handed control back to the charger: {registers}")
-            log("smoke test passed")
-            return 0
+            break
         await asyncio.sleep(1)
-    log(f"FAILED: control was not handed back: {registers}")
-    return 1
+    else:
+        log(f"FAILED: control was not handed back: {registers}")
+        return 1
+    await change_settings(client, sim_port)
+    # Home Assistant writes its log from a queue: give it a moment before reading.
+    await asyncio.sleep(1)
+    ha_log = (config_dir / "home-assistant.log").read_text(encoding="utf-8", errors="replace")
+    reports = [line for line in ha_log.splitlines() if DEPRECATED_USE in line]
+    if reports:
+        log("FAILED: Home Assistant reported deprecated use by the integration:")
+        for line in reports:
+            log(f"  {line}")
+        return 1
+    log("no deprecated use reported by Home Assistant")
+    log("smoke test passed")
+    return 0
+
+
+async def change_settings(client: HomeAssistantClient, sim_port: int) -> None:
+    """Change the options, reconfigure the address and reload the entry, as an owner might."""
+    entries = await client.get(f"/api/config/config_entries/entry?domain={DOMAIN}")
+    entry_id = str(entries[0]["entry_id"])
+    options = await client.walk_flow(
+        "/api/config/config_entries/options/flow",
+        {"handler": entry_id},
+        {"init": {"battery_kwh": 62, "boost_duration_min": 90}},
+    )
+    if options.get("type") != "create_entry":
+        raise RuntimeError(f"the options flow did not save: {options}")
+    log("options flow saved")
+    reconfigure = await client.walk_flow(
+        "/api/config/config_entries/flow",
+        {"handler": DOMAIN, "entry_id": entry_id},
+        {"reconfigure": {"host": "127.0.0.1", "port": sim_port, "unit_id": 1}},
+    )
+    if reconfigure.get("reason") != "reconfigure_successful":
+        raise RuntimeError(f"the reconfigure flow did not finish: {reconfigure}")
+    log("reconfigure flow finished")
+    await client.post(f"/api/config/config_entries/entry/{entry_id}/reload")
+    seen = await wait_for_entities(client, timeout_s=60)
+    log(f"reloaded: {len(seen)} entities back")
 
 
 def main() -> int:
