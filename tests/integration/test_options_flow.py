@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 import socket
 from typing import Any
 
@@ -95,13 +96,17 @@ async def test_reconfigure_changes_the_address(
 _RELOAD_WARNING = "has an update listener and should use it for scheduling a reload"
 
 
-async def _second_charger(port_owner: list[QuasarSimulator]) -> QuasarSimulator:
-    """Start the same charger (same serial) on another port, as after a new router lease."""
+@pytest.fixture
+async def moved_charger(socket_enabled: None) -> AsyncIterator[QuasarSimulator]:
+    """The same charger (same serial) on another port, as after a new router lease.
+
+    Ask for it before the entry's fixture, so that the entry is unloaded while it still runs.
+    """
     moved = QuasarSimulator(manual_time=True, serial=SERIAL)
     moved.plug_in(soc_pct=50.0)
     await moved.start()
-    port_owner.append(moved)
-    return moved
+    yield moved
+    await moved.stop()
 
 
 @pytest.mark.parametrize(
@@ -113,6 +118,7 @@ async def _second_charger(port_owner: list[QuasarSimulator]) -> QuasarSimulator:
 )
 async def test_reconfigure_moves_the_entry_to_the_new_address(
     hass: HomeAssistant,
+    moved_charger: QuasarSimulator,
     simulator: QuasarSimulator,
     price_sensor: None,
     caplog: pytest.LogCaptureFixture,
@@ -127,56 +133,42 @@ async def test_reconfigure_moves_the_entry_to_the_new_address(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is start_state
-    started: list[QuasarSimulator] = []
-    try:
-        moved = await _second_charger(started)
-        result = await entry.start_reconfigure_flow(hass)
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"host": "127.0.0.1", "port": moved.port, "unit_id": 1}
-        )
-        await hass.async_block_till_done()
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "reconfigure_successful"
-        assert entry.data[CONF_PORT] == moved.port
-        assert entry.state is ConfigEntryState.LOADED
-        assert entry.runtime_data.transport.port == moved.port  # type: ignore[attr-defined]
-        assert _RELOAD_WARNING not in caplog.text
-    finally:
-        if entry.state is ConfigEntryState.LOADED:
-            await hass.config_entries.async_unload(entry.entry_id)
-            await hass.async_block_till_done()
-        for charger in started:
-            await charger.stop()
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "127.0.0.1", "port": moved_charger.port, "unit_id": 1}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PORT] == moved_charger.port
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.transport.port == moved_charger.port  # type: ignore[attr-defined]
+    assert _RELOAD_WARNING not in caplog.text
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 async def test_adding_a_configured_charger_moves_its_entry(
     hass: HomeAssistant,
+    moved_charger: QuasarSimulator,
     init_integration: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Adding the same charger at a new address aborts and sets its entry up there."""
-    started: list[QuasarSimulator] = []
-    try:
-        moved = await _second_charger(started)
-        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"next_step_id": "modbus"}
-        )
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"host": "127.0.0.1", "port": moved.port, "unit_id": 1}
-        )
-        await hass.async_block_till_done()
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "already_configured"
-        assert init_integration.state is ConfigEntryState.LOADED
-        assert init_integration.runtime_data.transport.port == moved.port  # type: ignore[attr-defined]
-        assert _RELOAD_WARNING not in caplog.text
-    finally:
-        if init_integration.state is ConfigEntryState.LOADED:
-            await hass.config_entries.async_unload(init_integration.entry_id)
-            await hass.async_block_till_done()
-        for charger in started:
-            await charger.stop()
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "modbus"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "127.0.0.1", "port": moved_charger.port, "unit_id": 1}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data.transport.port == moved_charger.port  # type: ignore[attr-defined]
+    assert _RELOAD_WARNING not in caplog.text
 
 
 async def test_reconfigure_refuses_another_charger(
