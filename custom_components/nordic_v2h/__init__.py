@@ -202,7 +202,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: NordicV2HConfigEntry)
     ):
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return
-    _apply_options(entry, entry.runtime_data.settings)
+    _apply_options(entry, runtime.settings)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) -> bool:

@@ -27,6 +27,9 @@ class NordicV2HRuntimeData:
     price_coordinator: PriceCoordinator
     settings: SettingsStore
     transport: ChargerTransport
+    # The entry's data all this was built from (the charger's address among it); a change, as
+    # a reconfigure makes, needs a reload.
+    entry_data: dict[str, Any]
     # The household's cost model (None without a grid company) and the house meter's peaks
     # (None without a house power sensor).
     cost_model: CostModel | None = None
@@ -34,9 +37,6 @@ class NordicV2HRuntimeData:
     cost_view: CostView | None = None
     # The tariff overrides the cost model was built with; a change needs a reload.
     tariff_overrides: dict[str, Any] | None = None
-    # The entry's data everything above was built from (the charger's address among it); a
-    # change, as a reconfigure makes, needs a reload.
-    entry_data: dict[str, Any] | None = None
 
 
 type NordicV2HConfigEntry = ConfigEntry[NordicV2HRuntimeData]
