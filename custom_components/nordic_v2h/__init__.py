@@ -10,6 +10,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -22,6 +23,9 @@ from .const import (
     DEFAULT_BOOST_DURATION_MIN,
     DOMAIN,
     LOGGER,
+    STORAGE_VERSION,
+    STORED_PARTS,
+    storage_key,
 )
 from .controller import V2HController
 from .coordinator import ChargerCoordinator, PriceCoordinator
@@ -214,6 +218,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) -
         if (tracker := entry.runtime_data.peak_tracker) is not None:
             await tracker.async_stop()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) -> None:
+    """Delete what the entry stored: the owner's settings and the house meter's hours."""
+    for part in STORED_PARTS:
+        store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, storage_key(entry.entry_id, part)
+        )
+        await store.async_remove()
 
 
 async def _async_shutdown(entry: NordicV2HConfigEntry) -> None:

@@ -43,6 +43,14 @@ CHARGER_LOST_RELEASE_AFTER: Final = timedelta(minutes=2)
 PLAN_INTERVAL: Final = timedelta(minutes=15)
 
 STORAGE_VERSION: Final = 1
+# What each entry keeps in Home Assistant's storage: the owner's settings and the house
+# meter's hours. Removing the entry deletes both.
+STORED_PARTS: Final = ("settings", "peaks")
+
+
+def storage_key(entry_id: str, part: str) -> str:
+    """Return the storage key of one entry's stored part (one of `STORED_PARTS`)."""
+    return f"{DOMAIN}.{entry_id}.{part}"
 
 
 class PriceSourceKind(StrEnum):

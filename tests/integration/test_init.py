@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 import time
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
@@ -15,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from quasar_simulator import QuasarSimulator
 from quasar_simulator.registers import ControlMode
 
+from .cost_helpers import set_house_power, setup_entry, tariff_entry
 from .helpers import entity_id_for, select_mode
 
 
@@ -114,3 +116,29 @@ async def test_long_outage_hands_control_back_when_the_charger_returns(
     assert not controller.release_after_outage
     # Idle wants nothing from the charger, so it stays with the charger's own control.
     assert simulator.control_mode is ControlMode.USER
+
+
+async def test_removing_the_entry_deletes_what_it_stored(
+    hass: HomeAssistant, simulator: QuasarSimulator, hass_storage: dict[str, Any]
+) -> None:
+    """Removal hands the charger back and deletes the stored settings and meter hours."""
+    entry = tariff_entry(simulator.port)
+    set_house_power(hass, "3000")
+    await setup_entry(hass, entry, dt_util.utcnow())
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": entity_id_for(hass, "number", "target_soc"), "value": 70},
+        blocking=True,
+    )
+    await select_mode(hass, "charge_now")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    stored = [f"nordic_v2h.{entry.entry_id}.settings", f"nordic_v2h.{entry.entry_id}.peaks"]
+    assert all(key in hass_storage for key in stored)
+
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert simulator.control_mode is ControlMode.USER
+    assert [key for key in stored if key in hass_storage] == []
