@@ -22,7 +22,7 @@ from custom_components.nordic_v2h.profiles import (
 )
 from custom_components.nordic_v2h.transport import ChargerStatus, SetpointMode
 from custom_components.nordic_v2h.transport.modbus import ModbusChargerTransport
-from quasar_simulator import ChargerStateCode, QuasarSimulator
+from quasar_simulator import ChargerStateCode, ControlMode, QuasarSimulator
 
 
 @pytest.mark.parametrize(
@@ -230,25 +230,28 @@ def test_builtin_profiles() -> None:
     assert not math.isnan(WALLBOX_QUASAR.power_setpoint.decode([0]))
 
 
+# A Quasar map as a user would type it in: current setpoints only, the fewest registers.
+USER_QUASAR_MAP: dict[str, Any] = {
+    "key": "my_quasar",
+    "manufacturer": "Wallbox",
+    "model": "Quasar",
+    "setpoint_mode": "current",
+    "current_setpoint": {"address": "0x0102", "type": "int16"},
+    "setpoint_mode_select": {"register": "0x0053", "on_value": 1, "off_value": 0},
+    "action": {"register": "0x0101", "on_value": 1, "off_value": 2},
+    "control": {"register": "0x0051", "on_value": 1, "off_value": 0},
+    "state": "0x0219",
+    "status_map": {"0": "disconnected", "4": "paused", "1": "charging", "11": "discharging"},
+    "unplugged_states": [0],
+    "power": {"address": "0x020E", "type": "int16"},
+    "serial": {"address": 2, "type": "uint32"},
+}
+
+
 async def test_user_map_drives_the_simulator_in_current_mode(socket_enabled: None) -> None:
     """A Quasar map typed in by a user (current setpoints only) drives the real simulator:
     -2300 W becomes -10 A at 0x102 and the car discharges."""
-    user_map = {
-        "key": "my_quasar",
-        "manufacturer": "Wallbox",
-        "model": "Quasar",
-        "setpoint_mode": "current",
-        "current_setpoint": {"address": "0x0102", "type": "int16"},
-        "setpoint_mode_select": {"register": "0x0053", "on_value": 1, "off_value": 0},
-        "action": {"register": "0x0101", "on_value": 1, "off_value": 2},
-        "control": {"register": "0x0051", "on_value": 1, "off_value": 0},
-        "state": "0x0219",
-        "status_map": {"0": "disconnected", "4": "paused", "1": "charging", "11": "discharging"},
-        "unplugged_states": [0],
-        "power": {"address": "0x020E", "type": "int16"},
-        "serial": {"address": 2, "type": "uint32"},
-    }
-    profile = profile_from_dict(user_map)
+    profile = profile_from_dict(USER_QUASAR_MAP)
     simulator = QuasarSimulator(manual_time=True)
     port = await simulator.start()
     transport = ModbusChargerTransport(
@@ -265,6 +268,41 @@ async def test_user_map_drives_the_simulator_in_current_mode(socket_enabled: Non
         assert reading.power_w == -2300
         assert reading.setpoint_w == -2300
         assert reading.status is ChargerStatus.DISCHARGING
+    finally:
+        await transport.close()
+        await simulator.stop()
+
+
+async def test_release_turns_autostart_back_on_for_a_charger_without_control_register(
+    socket_enabled: None,
+) -> None:
+    """A charger that is always remote-controllable has no control to hand back and does not
+    restore autostart itself: releasing must turn it back on, or the car would not charge on
+    its own at the next plug-in."""
+    always_remote_map = {
+        key: value
+        for key, value in USER_QUASAR_MAP.items()
+        if key not in {"control", "setpoint_mode_select"}
+    } | {"autostart": {"register": "0x0052", "on_value": 1, "off_value": 0}}
+    simulator = QuasarSimulator(manual_time=True)
+    port = await simulator.start()
+    # Such a charger takes commands at any time: the simulator stands in, held in remote mode.
+    simulator.device.control = ControlMode.REMOTE
+    transport = ModbusChargerTransport(
+        host="127.0.0.1",
+        port=port,
+        profile=profile_from_dict(always_remote_map),
+        min_request_interval_s=0,
+    )
+    try:
+        simulator.plug_in(50)
+        await transport.set_power(2300)
+        assert simulator.device.autostart == 0
+        assert simulator.state is ChargerStateCode.CHARGING
+
+        await transport.release_control()
+        assert simulator.device.autostart == 1
+        assert simulator.setpoint_a == 0
     finally:
         await transport.close()
         await simulator.stop()

@@ -629,13 +629,23 @@ class ModbusChargerTransport:
             await self._write(action.register, action.on_value, "start")
 
     async def release_control(self) -> None:
-        """Stop, zero the setpoint and hand control back to the user."""
+        """Stop, zero the setpoint, turn autostart back on and hand control back to the user."""
         profile = self.profile
         self._control_taken = False
         self._last_setpoint_w = None
 
         async def release() -> None:
             await self._apply_power(0)
+            if profile.autostart is not None:
+                # Taking control turned autostart off. The Quasar restores it itself when
+                # control goes back, other chargers may not: without it the car would not
+                # charge on its own at the next plug-in.
+                try:
+                    await self._write(
+                        profile.autostart.register, profile.autostart.on_value, "enable autostart"
+                    )
+                except SetpointRejectedError as err:
+                    LOGGER.warning("Could not turn the charger's autostart back on: %s", err)
             if profile.control is not None:
                 await self._write(
                     profile.control.register, profile.control.off_value, "hand back control"
