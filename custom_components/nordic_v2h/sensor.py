@@ -89,6 +89,9 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         translation_key="setpoint",
         device_class=SensorDeviceClass.POWER,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # What was last written, for tracing a fault; the charger power sensor shows what
+        # the car does. Recording it every 5 s by default would only fill the database.
+        entity_registry_enabled_default=False,
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda state: state.setpoint_w,

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -170,3 +171,20 @@ async def test_auto_decides_by_price_and_stops_an_autostarted_car(
     assert (simulator.power_w > 0) == (expected_decision == "charge")
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def test_setpoint_sensor_is_disabled_until_the_owner_enables_it(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """The diagnostic setpoint is registered but off; enabled, it shows what was written."""
+    registry = er.async_get(hass)
+    entity_id = entity_id_for(hass, "sensor", "setpoint")
+    assert registry.async_get(entity_id).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get(entity_id) is None
+
+    registry.async_update_entity(entity_id, disabled_by=None)
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await select_mode(hass, "charge_now")
+    await advance(hass, simulator, 10)
+    assert float(hass.states.get(entity_id).state) > 1000
