@@ -38,7 +38,9 @@ CONTROL_REFUSED_AFTER: Final = timedelta(minutes=5)
 # Prices are published once a day and fetches retry with backoff; half a day without any is real.
 PRICES_UNAVAILABLE_AFTER: Final = timedelta(hours=6)
 
-LEARN_MORE_URL: Final = "https://github.com/nordic-v2h/nordic-v2h#troubleshooting"
+LEARN_MORE_URL: Final = (
+    "https://github.com/nordic-v2h/nordic-v2h/blob/main/docs/user-guide.md#troubleshooting"
+)
 TARIFF_DATA_PATH: Final = Path(__file__).parent / "data" / "tariff_presets.json"
 
 

@@ -102,3 +102,22 @@ async def test_own_tariff_for_a_company_not_listed(
     assert entry.runtime_data.cost_model is not None
     assert float(hass.states.get(entity_id_for(hass, "sensor", "all_in_price")).state) > 0.30
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_saved_overrides_are_shown_again_as_json(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
+    """Opening the options again shows the saved overrides as indented JSON, ready to edit."""
+    entry = tariff_entry(simulator.port, house_sensor=False)
+    await setup_entry(hass, entry, dt_util.utcnow())
+    result = await open_options(hass, entry.entry_id, '{"supplier_markup_nok_per_kwh": 0.10}')
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    shown = {
+        str(key): (key.description or {}).get("suggested_value")
+        for key in result["data_schema"].schema
+    }
+    assert shown["tariff_overrides"] == json.dumps({"supplier_markup_nok_per_kwh": 0.10}, indent=2)
+    assert await hass.config_entries.async_unload(entry.entry_id)

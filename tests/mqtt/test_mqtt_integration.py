@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.components import mqtt
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
@@ -13,7 +14,17 @@ import pytest
 from custom_components.nordic_v2h.const import DOMAIN
 from tests.integration.conftest import PRICE_SENSOR, price_attributes
 
-from .conftest import BASE_CONFIG, CONTROL, GOOD_DOC, SETPOINT, STATE, STATUS, Device, wait_for
+from .conftest import (
+    BASE_CONFIG,
+    CONTROL,
+    GOOD_DOC,
+    SETPOINT,
+    STATE,
+    STATUS,
+    Device,
+    Mosquitto,
+    wait_for,
+)
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -53,21 +64,15 @@ def entity_id(hass: HomeAssistant, platform: str, key: str) -> str:
     return found
 
 
-async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
-    hass: HomeAssistant, mqtt_entry: MockConfigEntry, device: Device
-) -> None:
-    """The flow identifies the MQTT charger; its state shows up; modes publish setpoints and release."""
-    hass.states.async_set(PRICE_SENSOR, "0.6", price_attributes(datetime.now(UTC)))
-    device.publish(STATUS, "online", retain=True)
-    # Chargers keep their last state retained, so a new subscriber learns it at once.
-    device.publish(STATE, GOOD_DOC, retain=True)
-
+async def add_through_the_flow(hass: HomeAssistant, flow_input: dict[str, Any]) -> Any:
+    """Add the MQTT charger through the user flow as an owner would; return the last result."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "mqtt_charger"}
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], FLOW_INPUT)
-    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], flow_input)
+    if result["type"] is FlowResultType.ABORT:
+        return result
     assert result["errors"] == {}, result["description_placeholders"]
     assert result["step_id"] == "prices"
     result = await hass.config_entries.flow.async_configure(
@@ -81,9 +86,38 @@ async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
         },
     )
     assert result["step_id"] == "tariff"
-    result = await hass.config_entries.flow.async_configure(
+    return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"grid_company": "Elvia", "contract": "spot", "battery_kwh": 40.0}
     )
+
+
+async def test_flow_with_the_broker_down_says_so(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, mosquitto: Mosquitto
+) -> None:
+    """With the broker gone the flow says it cannot connect and keeps the owner's form."""
+    mosquitto.stop()
+    await wait_for(lambda: not mqtt.is_connected(hass), "HA notices the broker is gone")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "mqtt_charger"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], FLOW_INPUT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "mqtt_charger"
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, device: Device
+) -> None:
+    """The flow identifies the MQTT charger; its state shows up; modes publish setpoints and release."""
+    hass.states.async_set(PRICE_SENSOR, "0.6", price_attributes(datetime.now(UTC)))
+    device.publish(STATUS, "online", retain=True)
+    # Chargers keep their last state retained, so a new subscriber learns it at once.
+    device.publish(STATE, GOOD_DOC, retain=True)
+
+    result = await add_through_the_flow(hass, FLOW_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
     assert entry.unique_id == BASE_CONFIG["device_id"]
@@ -121,5 +155,30 @@ async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
         lambda: bool(device.on(CONTROL)) and device.on(CONTROL)[-1].payload == "0",
         "control is released",
     )
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_adding_the_charger_again_changes_its_topics(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, device: Device
+) -> None:
+    """The same device id added again with new topics moves the running entry to them."""
+    hass.states.async_set(PRICE_SENSOR, "0.6", price_attributes(datetime.now(UTC)))
+    moved_state = f"{STATE}/v2"
+    for topic in (STATE, moved_state):
+        device.publish(topic, GOOD_DOC, retain=True)
+    result = await add_through_the_flow(hass, FLOW_INPUT)
+    entry = result["result"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED, entry.reason
+
+    result = await add_through_the_flow(hass, {**FLOW_INPUT, "state_topic": moved_state})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert hass.config_entries.async_entries(DOMAIN) == [entry]
+    assert entry.state is ConfigEntryState.LOADED, entry.reason
+    assert entry.runtime_data.transport.config.state_topics == (moved_state,)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
