@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
@@ -24,3 +26,10 @@ async def select_mode(hass: HomeAssistant, option: str) -> None:
         blocking=True,
     )
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def unused_port() -> int:
+    """Return a loopback port where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 from unittest.mock import patch
 
@@ -16,6 +15,7 @@ from custom_components.nordic_v2h.const import DOMAIN
 from quasar_simulator import QuasarSimulator
 
 from .conftest import PRICE_SENSOR, entry_data
+from .helpers import unused_port
 
 PRICES_INPUT: dict[str, Any] = {
     "area": "NO1",
@@ -43,13 +43,6 @@ async def start_modbus_flow(hass: HomeAssistant) -> Any:
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "modbus"}
     )
-
-
-def unused_port() -> int:
-    """Return a loopback port where nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)

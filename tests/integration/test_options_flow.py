@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-import socket
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
@@ -22,13 +21,7 @@ from custom_components.nordic_v2h.const import (
 from quasar_simulator import QuasarSimulator
 
 from .conftest import SERIAL, entry_data
-
-
-def unused_port() -> int:
-    """Return a loopback port where nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from .helpers import unused_port
 
 
 @pytest.mark.parametrize(
