@@ -22,7 +22,16 @@ if TYPE_CHECKING:
     from .data import NordicV2HConfigEntry
     from .peaks import PeakTracker
 
-TO_REDACT: Final = {CONF_HOST, CONF_LATITUDE, CONF_LONGITUDE, CONF_UNIQUE_ID, "serial", "title"}
+# An MQTT charger's device id is its serial (and the entry's unique id): hidden like one.
+TO_REDACT: Final = {
+    CONF_HOST,
+    CONF_LATITUDE,
+    CONF_LONGITUDE,
+    CONF_UNIQUE_ID,
+    "device_id",
+    "serial",
+    "title",
+}
 
 
 def _prices_as_dict(prices: PriceData | None) -> dict[str, Any] | None:

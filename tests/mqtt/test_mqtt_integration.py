@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import json
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import mqtt
+from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 import pytest
 
 from custom_components.nordic_v2h.const import DOMAIN
+from custom_components.nordic_v2h.diagnostics import async_get_config_entry_diagnostics
 from tests.integration.conftest import PRICE_SENSOR, price_attributes
 
 from .conftest import (
@@ -180,5 +183,22 @@ async def test_adding_the_charger_again_changes_its_topics(
     assert hass.config_entries.async_entries(DOMAIN) == [entry]
     assert entry.state is ConfigEntryState.LOADED, entry.reason
     assert entry.runtime_data.transport.config.state_topics == (moved_state,)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_diagnostics_hide_the_device_id(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, device: Device
+) -> None:
+    """The MQTT device id is the charger's serial: diagnostics redact it wherever it appears."""
+    hass.states.async_set(PRICE_SENSOR, "0.6", price_attributes(datetime.now(UTC)))
+    device.publish(STATE, GOOD_DOC, retain=True)
+    entry = (await add_through_the_flow(hass, FLOW_INPUT))["result"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert BASE_CONFIG["device_id"] not in json.dumps(diagnostics)
+    assert diagnostics["entry"]["data"]["mqtt"]["device_id"] == REDACTED
+    assert diagnostics["entry"]["data"]["mqtt"]["state_topic"] == STATE
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
