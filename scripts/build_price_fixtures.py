@@ -21,11 +21,18 @@ import csv
 from datetime import UTC, date, datetime, timedelta
 import json
 from pathlib import Path
+import sys
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
-import yaml
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from scripts.project_python import ensure_project_python  # noqa: E402
+
+ensure_project_python(__file__)
+
+import yaml  # noqa: E402
 
 OSLO = ZoneInfo("Europe/Oslo")
 API_URL = "https://dataportal-api.nordpoolgroup.com/api/DayAheadPriceIndices"

@@ -1,0 +1,45 @@
+"""The scripts run with the project's interpreter even when `python3` on the PATH is another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import subprocess
+import sys
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# The interpreter this environment was made from: no numpy, not the project's environment.
+BARE_PYTHON = (
+    Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+)
+
+
+@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "python").exists(), reason="needs .venv")
+@pytest.mark.skipif(not BARE_PYTHON.exists(), reason="the base interpreter is not at hand")
+@pytest.mark.parametrize(
+    ("script", "arguments", "expected"),
+    [
+        pytest.param("bench_plan", ["--runs", "3"], "3 plans over 36 h", id="bench_plan"),
+        pytest.param("backtest", ["--help"], "--policy", id="backtest"),
+        pytest.param("price_year", ["--help"], "--zone", id="price_year"),
+        pytest.param("build_tariff_data", ["--help"], "national", id="build_tariff_data"),
+    ],
+)
+def test_script_starts_again_in_the_project_environment(
+    script: str, arguments: list[str], expected: str
+) -> None:
+    """Started by an interpreter without the project's packages, a script still runs."""
+    probe = subprocess.run(
+        [str(BARE_PYTHON), "-c", "import numpy"], capture_output=True, check=False
+    )
+    assert probe.returncode != 0, "the base interpreter has numpy: it proves nothing here"
+    done = subprocess.run(
+        [str(BARE_PYTHON), str(ROOT / "scripts" / script), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert expected in done.stdout
