@@ -68,3 +68,17 @@ def test_repair_link_reaches_the_troubleshooting_section() -> None:
     path, _, fragment = LEARN_MORE_URL.partition("#")
     assert path.endswith("/docs/user-guide.md")
     assert fragment in {anchor(heading) for heading in guide_headings()}
+
+
+@pytest.mark.parametrize(
+    ("document", "link"),
+    [
+        pytest.param(GUIDE, re.compile(r"\]\(#([^)]+)\)"), id="guide_to_itself"),
+        pytest.param(ROOT / "README.md", re.compile(r"docs/user-guide\.md#([^)]+)\)"), id="readme"),
+    ],
+)
+def test_links_into_the_guide_reach_a_section(document: Path, link: re.Pattern[str]) -> None:
+    """Every link to a section of the guide names a heading it has."""
+    targets = set(link.findall(document.read_text(encoding="utf-8")))
+    assert targets, f"{document.name} links to no section of the guide"
+    assert targets <= {anchor(heading) for heading in guide_headings()}
