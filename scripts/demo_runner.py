@@ -19,7 +19,7 @@ import signal
 import socket
 import sys
 import tempfile
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -31,6 +31,9 @@ DEMO_USER = "demo"
 CLIENT_ID = "http://127.0.0.1/"
 PRICE_SENSOR = "sensor.nord_pool_no1_recorded"
 DOMAIN = "nordic_v2h"
+BRAND_DIR = ROOT / "custom_components" / DOMAIN / "brand"
+# Home Assistant serves a custom integration's own brand/ images from this release on.
+BRANDS_SINCE: Final = (2026, 3)
 # What Home Assistant logs when an integration uses something it has deprecated.
 DEPRECATED_USE = f"Detected that custom integration '{DOMAIN}'"
 # Home Assistant's error lines a failed run prints (the last ones).
@@ -469,7 +472,8 @@ async def smoke_check(
     """Check charging, handing control back, the settings flows and Home Assistant's log.
 
     Asks for charging and checks the setpoint reached the simulator, then that mode Off hands
-    control back; then changes the options, reconfigures and reloads the entry, and fails if
+    control back and that Home Assistant serves the brand images (where it can); then changes
+    the options, reconfigures and reloads the entry, and fails if
     Home Assistant reported a deprecated use by the integration in all that.
     """
     mode_entity = next(
@@ -504,6 +508,8 @@ async def smoke_check(
     else:
         log(f"FAILED: control was not handed back: {registers}")
         return 1
+    if not await check_brand_images(client):
+        return 1
     await change_settings(client, sim_port)
     # Home Assistant writes its log from a queue: give it a moment before reading.
     await asyncio.sleep(1)
@@ -517,6 +523,25 @@ async def smoke_check(
     log("no deprecated use reported by Home Assistant")
     log("smoke test passed")
     return 0
+
+
+async def check_brand_images(client: HomeAssistantClient) -> bool:
+    """Check that Home Assistant serves the integration's own icon and logo where it can."""
+    version = str((await client.get("/api/config"))["version"])
+    major, minor = (int(part) for part in version.split(".")[:2])
+    if (major, minor) < BRANDS_SINCE:
+        log(f"brand images: Home Assistant {version} does not serve them (2026.3 and newer do)")
+        return True
+    for name in ("icon.png", "logo.png"):
+        url = f"{client.base_url}/api/brands/integration/{DOMAIN}/{name}"
+        async with client.session.get(url, headers=client.headers) as response:
+            body = await response.read()
+            status = response.status
+        if status != 200 or body != (BRAND_DIR / name).read_bytes():
+            log(f"FAILED: Home Assistant did not serve brand/{name} (HTTP {status})")
+            return False
+    log("brand images served by Home Assistant: icon.png, logo.png")
+    return True
 
 
 async def change_settings(client: HomeAssistantClient, sim_port: int) -> None:
