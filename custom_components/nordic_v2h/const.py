@@ -44,8 +44,10 @@ PLAN_INTERVAL: Final = timedelta(minutes=15)
 
 STORAGE_VERSION: Final = 1
 # What each entry keeps in Home Assistant's storage: the owner's settings and the house
-# meter's hours. Removing the entry deletes both.
-STORED_PARTS: Final = ("settings", "peaks")
+# meter's hours. Removing the entry deletes every part.
+SETTINGS_PART: Final = "settings"
+PEAKS_PART: Final = "peaks"
+STORED_PARTS: Final = (SETTINGS_PART, PEAKS_PART)
 
 
 def storage_key(entry_id: str, part: str) -> str:

@@ -32,7 +32,7 @@ from homeassistant.helpers.event import async_track_state_change_event, async_tr
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import LOGGER, STORAGE_VERSION, storage_key
+from .const import LOGGER, PEAKS_PART, STORAGE_VERSION, storage_key
 from .core.timeseries import HOUR_S, OSLO
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ class PeakTracker:
         self.hass = hass
         self.entity_id = entity_id
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, storage_key(entry_id, "peaks")
+            hass, STORAGE_VERSION, storage_key(entry_id, PEAKS_PART)
         )
         running_start_s = hour_start_s(dt_util.utcnow())
         # The meter's import (billed), the house without the car, the car's net charge

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
-from .const import LOGGER, STORAGE_VERSION, OperatingMode, storage_key
+from .const import LOGGER, SETTINGS_PART, STORAGE_VERSION, OperatingMode, storage_key
 from .core.timeseries import OSLO
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ class SettingsStore:
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Create the store for one config entry."""
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, storage_key(entry_id, "settings")
+            hass, STORAGE_VERSION, storage_key(entry_id, SETTINGS_PART)
         )
         self.current = ControlSettings()
         self._listeners: list[Callable[[], None]] = []
