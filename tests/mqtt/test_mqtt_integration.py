@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import mqtt
 from homeassistant.components.diagnostics import REDACTED
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -94,6 +94,17 @@ async def add_through_the_flow(hass: HomeAssistant, flow_input: dict[str, Any]) 
     )
 
 
+async def set_up_through_the_flow(hass: HomeAssistant) -> ConfigEntry:
+    """Publish prices, add the MQTT charger through the flow and wait until its entry runs."""
+    hass.states.async_set(PRICE_SENSOR, "0.6", price_attributes(datetime.now(UTC)))
+    result = await add_through_the_flow(hass, FLOW_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry: ConfigEntry = result["result"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED, entry.reason
+    return entry
+
+
 async def test_flow_with_the_broker_down_says_so(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, mosquitto: Mosquitto
 ) -> None:
@@ -115,17 +126,12 @@ async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, device: Device
 ) -> None:
     """The flow identifies the MQTT charger; its state shows up; modes publish setpoints and release."""
-    hass.states.async_set(PRICE_SENSOR, "0.6", price_attributes(datetime.now(UTC)))
     device.publish(STATUS, "online", retain=True)
     # Chargers keep their last state retained, so a new subscriber learns it at once.
     device.publish(STATE, GOOD_DOC, retain=True)
 
-    result = await add_through_the_flow(hass, FLOW_INPUT)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    entry = result["result"]
+    entry = await set_up_through_the_flow(hass)
     assert entry.unique_id == BASE_CONFIG["device_id"]
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert entry.state is ConfigEntryState.LOADED, entry.reason
 
     async def soc_shown() -> bool:
         await entry.runtime_data.charger_coordinator.async_refresh()
@@ -166,14 +172,10 @@ async def test_adding_the_charger_again_changes_its_topics(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, device: Device
 ) -> None:
     """The same device id added again with new topics moves the running entry to them."""
-    hass.states.async_set(PRICE_SENSOR, "0.6", price_attributes(datetime.now(UTC)))
     moved_state = f"{STATE}/v2"
     for topic in (STATE, moved_state):
         device.publish(topic, GOOD_DOC, retain=True)
-    result = await add_through_the_flow(hass, FLOW_INPUT)
-    entry = result["result"]
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert entry.state is ConfigEntryState.LOADED, entry.reason
+    entry = await set_up_through_the_flow(hass)
 
     result = await add_through_the_flow(hass, {**FLOW_INPUT, "state_topic": moved_state})
     assert result["type"] is FlowResultType.ABORT
@@ -191,10 +193,8 @@ async def test_diagnostics_hide_the_device_id(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, device: Device
 ) -> None:
     """The MQTT device id is the charger's serial: diagnostics redact it wherever it appears."""
-    hass.states.async_set(PRICE_SENSOR, "0.6", price_attributes(datetime.now(UTC)))
     device.publish(STATE, GOOD_DOC, retain=True)
-    entry = (await add_through_the_flow(hass, FLOW_INPUT))["result"]
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await set_up_through_the_flow(hass)
 
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert BASE_CONFIG["device_id"] not in json.dumps(diagnostics)
