@@ -24,6 +24,8 @@ from custom_components.nordic_v2h.core.timeseries import HOUR_S, OSLO
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from numpy.typing import NDArray
+
 # Upper edge used for the top step (kW): far above any household.
 _TOP_EDGE_KW = 10_000.0
 # A measure exactly on an edge falls in the higher step (threshold_inclusive).
@@ -39,7 +41,7 @@ _SEMI_CONTINUOUS = 2
 
 def _present_sessions(scenario: Scenario, stop: int) -> list[tuple[int, int, float]]:
     """Return each stay as (first slot, end slot, energy needed), clipped to the span."""
-    stays = []
+    stays: list[tuple[int, int, float]] = []
     for session in scenario.sessions:
         first = max(
             -(-(session.plug_in_s - scenario.start_s) // scenario.slot_s), scenario.sim_start_index
@@ -149,12 +151,12 @@ def _solve_month(
     *,
     span: tuple[int, int],
     stays: list[tuple[int, int, float]],
-    stay_of: np.ndarray,
+    stay_of: NDArray[np.int64],
     carried: dict[int, float],
-    day_key: np.ndarray,
+    day_key: NDArray[np.int64],
     steps: tuple[tuple[float, ...], tuple[float, ...]],
     keep_min_power: bool = False,
-) -> tuple[np.ndarray, dict[int, float]]:
+) -> tuple[NDArray[np.float64], dict[int, float]]:
     """Solve one month; return the car's power per slot and the energy of stays running on."""
     first_slot, end_slot = span
     step_from_kw, step_nok = steps

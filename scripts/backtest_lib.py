@@ -147,7 +147,7 @@ def load_spot(
 ) -> NDArray[np.float64]:
     """Return spot NOK/kWh excl VAT per 15-minute slot on [start_s, end_s); gaps carried forward."""
     count = (end_s - start_s) // SLOT_S
-    values = np.full(count, np.nan)
+    values: NDArray[np.float64] = np.full(count, np.nan)
     resolution: dict[int, int] = {}
     rows: list[tuple[int, float]] = []
     with path.open(newline="", encoding="utf-8") as handle:
@@ -176,7 +176,7 @@ def _fill_forward(values: NDArray[np.float64]) -> NDArray[np.float64]:
     valid = np.isfinite(values)
     index = np.where(valid, np.arange(len(values)), 0)
     np.maximum.accumulate(index, out=index)
-    filled = values[index]
+    filled: NDArray[np.float64] = values[index]
     first = values[np.argmax(valid)]
     filled[~np.isfinite(filled)] = first
     return filled
@@ -229,8 +229,8 @@ def load_house(
     coverage: list[tuple[bool, int, int]] = []
     for years in range(-30, 31):
         shift_s = years * 52 * 7 * 86400
-        index = (stamps + shift_s - start_s) // SLOT_S
-        covered = int(np.count_nonzero((index >= sim_first) & (index < count)))
+        slot_of_hour = (stamps + shift_s - start_s) // SLOT_S
+        covered = int(np.count_nonzero((slot_of_hour >= sim_first) & (slot_of_hour < count)))
         spans = first + shift_s <= sim_start_s and last + shift_s >= end_s - HOUR_S
         if covered:
             coverage.append((spans, covered, years))
@@ -243,9 +243,9 @@ def load_house(
     for _, _, years in coverage:
         weeks = years * 52
         for stamp, kwh in hours.items():
-            index = (_moved_epoch(stamp, weeks) - start_s) // SLOT_S
-            if 0 <= index < count and math.isfinite(kwh):
-                part = values[index : min(index + slots_per_hour, count)]
+            slot = (_moved_epoch(stamp, weeks) - start_s) // SLOT_S
+            if 0 <= slot < count and math.isfinite(kwh):
+                part = values[slot : min(slot + slots_per_hour, count)]
                 part[np.isnan(part)] = kwh
         if not np.isnan(values[sim_first:]).any():
             break

@@ -305,7 +305,7 @@ async def read_simulator(port: int) -> dict[str, int]:
         client.close()
 
 
-def _unit_kwargs() -> dict[str, int]:
+def _unit_kwargs() -> dict[str, Any]:
     """Return the unit-id keyword of the installed pymodbus (renamed in 3.10)."""
     import inspect  # noqa: PLC0415
 
