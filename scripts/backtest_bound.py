@@ -110,19 +110,14 @@ def solve_bound(
         )
         power[first_slot:end_slot] = schedule
         carried = {number: value for number, value in ends.items() if stays[number][1] > end_slot}
+    stored_kwh = np.full(count, np.nan)
     for first, last, needed in stays:
         arrival = max(target - needed, 0.0)
-        stored = (
-            arrival
-            + float(
-                np.sum(
-                    np.where(
-                        power[first:last] > 0, power[first:last] * eta_c, power[first:last] / eta_d
-                    )
-                )
-            )
-            * slot_h
+        stay_power = power[first:last]
+        stored_kwh[first:last] = arrival + np.cumsum(
+            np.where(stay_power > 0, stay_power * eta_c, stay_power / eta_d) * slot_h
         )
+        stored = float(stored_kwh[last - 1])
         reachable = min(
             target, arrival + (last - first) * slot_h * charger.max_charge_w / 1000.0 * eta_c
         )
@@ -134,6 +129,7 @@ def solve_bound(
         start_s=scenario.start_s + sim * slot_s,
         slot_s=slot_s,
         car_power_kw=car,
+        car_energy_kwh=stored_kwh[span],
         import_kwh=np.maximum(net, 0.0),
         export_kwh=np.maximum(-net, 0.0),
         ev_charged_kwh=float(np.sum(np.maximum(car, 0.0)) * slot_h),

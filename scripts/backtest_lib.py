@@ -582,36 +582,66 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+@dataclass(frozen=True, slots=True)
+class WeekSeries:
+    """What the week's plot draws: one value per quarter of seven local days."""
+
+    times: list[datetime]
+    import_price_nok_per_kwh: NDArray[np.float64]
+    house_kw: NDArray[np.float64]
+    car_kw: NDArray[np.float64]
+    grid_import_kw: NDArray[np.float64]
+    # NaN while the car is away.
+    soc_pct: NDArray[np.float64]
+
+
+def week_series(loaded: Loaded, result: ReplayResult, week: date) -> WeekSeries:
+    """Cut the seven days from `week` (local midnight) out of the scenario and the result."""
+    start = (local_midnight_s(week) - result.start_s) // SLOT_S
+    # Seven local days: 92 or 100 quarters on a day the clocks change.
+    end = (local_midnight_s(week + timedelta(days=7)) - result.start_s) // SLOT_S
+    if start < 0 or end > len(result.car_power_kw):
+        raise SystemExit("--plot-week lies outside the simulated period")
+    scenario = loaded.scenario
+    offset = scenario.sim_start_index
+    return WeekSeries(
+        times=[
+            datetime.fromtimestamp(result.start_s + SLOT_S * i, tz=OSLO) for i in range(start, end)
+        ],
+        import_price_nok_per_kwh=scenario.import_price[offset + start : offset + end],
+        house_kw=scenario.load_kw[offset + start : offset + end],
+        car_kw=result.car_power_kw[start:end],
+        grid_import_kw=result.import_kwh[start:end] * (HOUR_S / SLOT_S),
+        soc_pct=result.car_energy_kwh[start:end] / scenario.battery_kwh * 100.0,
+    )
+
+
 def plot_week(loaded: Loaded, result: ReplayResult, week: date, out: Path) -> None:
-    """Draw one week of prices, house load, car power and grid import to a PNG."""
+    """Draw one week of prices, house load, car power, grid import and the car's charge to a PNG."""
     import matplotlib as mpl  # noqa: PLC0415
 
     mpl.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    start = (local_midnight_s(week) - result.start_s) // SLOT_S
-    end = start + 7 * 96
-    if start < 0 or end > len(result.car_power_kw):
-        raise SystemExit("--plot-week lies outside the simulated period")
+    series = week_series(loaded, result, week)
     scenario = loaded.scenario
-    offset = scenario.sim_start_index
-    times = [
-        datetime.fromtimestamp(result.start_s + SLOT_S * i, tz=OSLO) for i in range(start, end)
-    ]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(14, 7), sharex=True)
+    fig, (top, middle, bottom) = plt.subplots(
+        3, 1, figsize=(14, 9), sharex=True, height_ratios=(2, 3, 2)
+    )
     top.step(
-        times,
-        scenario.import_price[offset + start : offset + end],
-        where="post",
-        label="import price (NOK/kWh)",
+        series.times, series.import_price_nok_per_kwh, where="post", label="import price (NOK/kWh)"
     )
     top.legend(loc="upper left")
-    bottom.step(
-        times, scenario.load_kw[offset + start : offset + end], where="post", label="house (kW)"
-    )
-    bottom.step(times, result.car_power_kw[start:end], where="post", label="car (kW, + charge)")
-    bottom.step(times, result.import_kwh[start:end] * 4, where="post", label="grid import (kW)")
-    bottom.axhline(0, color="black", linewidth=0.5)
+    middle.step(series.times, series.house_kw, where="post", label="house (kW)")
+    middle.step(series.times, series.car_kw, where="post", label="car (kW, + charge)")
+    middle.step(series.times, series.grid_import_kw, where="post", label="grid import (kW)")
+    middle.axhline(0, color="black", linewidth=0.5)
+    middle.legend(loc="upper left")
+    # A gap in the line is the car away.
+    bottom.step(series.times, series.soc_pct, where="post", label="car state of charge (%)")
+    bottom.axhline(scenario.min_soc_pct, color="tab:red", linewidth=0.8, label="minimum")
+    bottom.axhline(scenario.target_soc_pct, color="tab:green", linewidth=0.8, label="target")
+    bottom.set_ylim(0, 100)
     bottom.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(out, dpi=100)

@@ -88,6 +88,37 @@ def test_every_policy_meets_departures_safely(
     assert np.all(result.export_kwh == 0.0)
 
 
+@pytest.mark.parametrize("policy", list(Policy), ids=[p.value for p in Policy])
+def test_car_energy_follows_the_charger(
+    results: dict[Policy, ReplayResult], policy: Policy
+) -> None:
+    """The car's stored energy: NaN while away, each quarter's change what the charger did."""
+    scenario = _scenario()
+    result = results[policy]
+    stored = result.car_energy_kwh
+    car = result.car_power_kw
+    home = ~np.isnan(stored)
+    first_home = int(np.argmax(home))
+    # Away before the first plug-in (17:00 on the first simulated day) and between stays.
+    assert first_home == 17 * 4
+    assert not home.all()
+    assert np.all(car[~home] == 0.0)
+    assert stored[home].min() >= scenario.min_soc_pct / 100 * scenario.battery_kwh - 1e-9
+    assert stored[home].max() <= scenario.battery_kwh + 1e-9
+    # Arrival: the target less what the stay charged in reality (20 kWh), then the first quarter.
+    first_step = car[first_home] * 0.25 * (0.92 if car[first_home] > 0 else 1 / 0.92)
+    assert stored[first_home] == pytest.approx(48.0 - 20.0 + first_step)
+    both = home[1:] & home[:-1]
+    change = np.diff(stored)[both]
+    power = car[1:][both]
+    expected = np.where(power > 0, power * 0.92, power / 0.92) * 0.25
+    np.testing.assert_allclose(change, expected, atol=1e-9)
+    # Each stay ends at the target (80 % of 60 kWh).
+    departures = np.nonzero(home[:-1] & ~home[1:])[0]
+    assert len(departures) == 2
+    assert np.all(stored[departures] >= 48.0 - 1e-6)
+
+
 def test_only_smart_discharges(results: dict[Policy, ReplayResult]) -> None:
     assert results[Policy.IMMEDIATE].v2h_discharged_kwh == 0.0
     assert results[Policy.CHEAPEST].v2h_discharged_kwh == 0.0

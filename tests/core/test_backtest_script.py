@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from custom_components.nordic_v2h.core.timeseries import OSLO
 from scripts.backtest_bound import solve_bound
-from scripts.backtest_lib import bill_report, build, main, parse_args
+from scripts.backtest_lib import bill_report, build, main, parse_args, week_series
 
 FIXTURES = Path(__file__).parent / "fixtures" / "backtest"
 TEMPERATURES = FIXTURES / "temperature_voss_bergen_2024-09-22_2024-10-09.csv"
@@ -130,12 +131,48 @@ def test_min_power_flag_needs_the_bound() -> None:
 def test_plot_week(tmp_path: Path) -> None:
     png = tmp_path / "week.png"
     assert (
-        main(
-            _args("cheapest", tmp_path / "r.json", "--plot-week", "2024-10-01", "--plot", str(png))
-        )
+        main(_args("smart", tmp_path / "r.json", "--plot-week", "2024-10-01", "--plot", str(png)))
         == 0
     )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("keep_min_power", [False, True], ids=["bound", "bound_min_power"])
+def test_week_series_of_the_bound(keep_min_power: bool) -> None:
+    """The plotted week: prices, loads and the car's charge, which the bound keeps in bounds."""
+    loaded = build(parse_args(_args("bound", Path("unused.json"))))
+    result = solve_bound(loaded.scenario, keep_min_power=keep_min_power)
+    series = week_series(loaded, result, date(2024, 10, 1))
+    assert len(series.times) == 7 * 96
+    assert series.times[0] == datetime(2024, 10, 1, tzinfo=OSLO)
+    home = ~np.isnan(series.soc_pct)
+    assert home.any()
+    assert not home.all()
+    assert np.all(series.car_kw[~home] == 0.0)
+    assert series.soc_pct[home].min() >= 30.0 - 1e-6
+    assert series.soc_pct[home].max() <= 100.0 + 1e-6
+    # Each quarter's change is what the charger did, at 92 % each way.
+    both = home[1:] & home[:-1]
+    power = series.car_kw[1:][both]
+    np.testing.assert_allclose(
+        np.diff(series.soc_pct)[both] * 0.6,
+        np.where(power > 0, power * 0.92, power / 0.92) * 0.25,
+        atol=1e-9,
+    )
+    # Every departure in the week leaves at the 80 % target.
+    departures = np.nonzero(home[:-1] & ~home[1:])[0]
+    assert len(departures)
+    assert np.all(series.soc_pct[departures] >= 80.0 - 1e-4)
+    np.testing.assert_allclose(
+        series.grid_import_kw, np.maximum(series.house_kw + series.car_kw, 0.0), atol=1e-9
+    )
+
+
+def test_week_outside_the_replay_is_refused() -> None:
+    loaded = build(parse_args(_args("bound", Path("unused.json"))))
+    result = solve_bound(loaded.scenario)
+    with pytest.raises(SystemExit, match="outside the simulated period"):
+        week_series(loaded, result, date(2024, 10, 2))
 
 
 def test_temperatures_feed_the_load_forecast(

@@ -117,6 +117,8 @@ class ReplayResult:
     start_s: int
     slot_s: int
     car_power_kw: NDArray[np.float64]
+    # The energy in the car at the end of each slot; NaN while it is away.
+    car_energy_kwh: NDArray[np.float64]
     import_kwh: NDArray[np.float64]
     export_kwh: NDArray[np.float64]
     ev_charged_kwh: float
@@ -182,6 +184,7 @@ def replay(
     sim = scenario.sim_start_index
     stop = count if scenario.sim_end_index is None else min(scenario.sim_end_index, count)
     power = np.zeros(count)
+    stored_kwh = np.full(count, np.nan)
     imports = np.zeros(count)
     exports = np.zeros(count)
     # Session per slot: index of the session whose stay covers the slot, or -1.
@@ -265,6 +268,7 @@ def replay(
                 if energy < min_kwh - 1e-6:
                     violations += 1
             power[index] = setpoint_kw
+            stored_kwh[index] = energy
             last_slot = index + 1 >= stop or present[index + 1] != session_number
             if last_slot:
                 unmet += max(reachable - energy, 0.0) if reachable - energy > 1e-3 else 0.0
@@ -282,6 +286,7 @@ def replay(
         start_s=scenario.start_s + sim * slot_s,
         slot_s=slot_s,
         car_power_kw=car,
+        car_energy_kwh=stored_kwh[span],
         import_kwh=imports[span],
         export_kwh=exports[span],
         ev_charged_kwh=float(np.sum(np.maximum(car, 0.0)) * slot_h),
