@@ -61,6 +61,21 @@ LIMITS = SafetyLimits(
         ),
         pytest.param(
             7400,
+            # The house draws 11 kW, 7 kW of it from the car: switching to charge adds 7.4 kW.
+            {"house_power_w": 4000.0, "current_charger_power_w": -7000.0},
+            0,
+            LimitReason.MAIN_FUSE,
+            id="fuse_counts_the_discharge_hidden_in_the_meter",
+        ),
+        pytest.param(
+            7400,
+            {"house_power_w": 1000.0, "current_charger_power_w": -5000.0},
+            5000,
+            LimitReason.MAIN_FUSE,
+            id="fuse_room_after_a_discharge_is_what_the_house_leaves",
+        ),
+        pytest.param(
+            7400,
             {"house_power_w": 10500.0},
             0,
             LimitReason.MAIN_FUSE,

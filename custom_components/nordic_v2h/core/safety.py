@@ -62,7 +62,8 @@ def apply_safety(
     """Return the setpoint closest to the request that respects every hard limit.
 
     `house_power_w` is the whole house's import measured at the meter, which already
-    includes the charger's present power; the fuse check subtracts it to find the room left.
+    includes the charger's present power (negative while discharging); the fuse check takes
+    it out to find the house's own draw and the room left.
     """
     if not plugged_in:
         return SafeSetpoint(power_w=0, limited_by=LimitReason.NOT_PLUGGED_IN)
@@ -84,7 +85,8 @@ def apply_safety(
         if power_w > limits.max_charge_power_w:
             power_w, reason = float(limits.max_charge_power_w), LimitReason.CHARGER_MAXIMUM
         if limits.max_import_w is not None and house_power_w is not None:
-            house_without_charger_w = house_power_w - max(current_charger_power_w, 0.0)
+            # A discharging car hides its power from the meter: the house draws that much more.
+            house_without_charger_w = house_power_w - current_charger_power_w
             room_w = limits.max_import_w - house_without_charger_w
             if power_w > room_w:
                 power_w, reason = room_w, LimitReason.MAIN_FUSE
