@@ -29,7 +29,12 @@ from .core.tariff_model import CapacityMethod, TariffError
 from .core.tariff_presets import load_presets
 from .core.timeseries import HOUR_S, OSLO, QUARTER_S, SlotSeries, floor_to_slot
 from .core.types import CapacityInputs
-from .planning import FORECAST_HISTORY_HOURS, HouseContext, PlanContext
+from .planning import (
+    FORECAST_HISTORY_HOURS,
+    HouseContext,
+    PlanContext,
+    import_prices_this_month,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -243,6 +248,7 @@ def plan_context(
     peaks = tracker.daily_peaks_kwh(now_utc)
     return PlanContext(
         cost_model=model,
+        month_import_kwh=tracker.month_import_kwh(now_utc),
         house=HouseContext(
             # The meter includes the car: the planner wants the house's own draw.
             house_power_w=None if meter_w is None else max(meter_w - car_power_w, 0.0),
@@ -280,19 +286,25 @@ class CostView:
         """Follow one entry's cost model and peak tracker."""
         self.model = model
         self.tracker = tracker
-        self._priced: tuple[SlotSeries, SlotSeries] | None = None
+        # The spot series priced, and the running hour it was priced from once past the cap.
+        self._priced: tuple[SlotSeries, datetime | None, SlotSeries] | None = None
 
-    def import_prices(self, spot: SlotSeries | None) -> SlotSeries | None:
+    def import_prices(self, spot: SlotSeries | None, now_utc: datetime) -> SlotSeries | None:
         """Return the all-in import prices of a spot series (cached for the same series)."""
         if self.model is None or spot is None:
             return None
-        if self._priced is None or self._priced[0] is not spot:
-            self._priced = (spot, self.model.import_price_nok_per_kwh(spot))
-        return self._priced[1]
+        month_kwh = 0.0 if self.tracker is None else self.tracker.month_import_kwh(now_utc)
+        past_cap = month_kwh >= self.model.monthly_cap_kwh
+        # Under the cap the whole series is priced once; past it, once per running hour.
+        hour = floor_to_slot(now_utc, HOUR_S) if past_cap else None
+        if self._priced is None or self._priced[0] is not spot or self._priced[1] != hour:
+            priced = import_prices_this_month(self.model, spot, now_utc, month_kwh)
+            self._priced = (spot, hour, priced)
+        return self._priced[2]
 
     def snapshot(self, spot: SlotSeries | None, now_utc: datetime) -> CostSnapshot:
         """Return the prices now and next hour, this month's peaks, step and headroom."""
-        prices = self.import_prices(spot)
+        prices = self.import_prices(spot, now_utc)
         tracker, model = self.tracker, self.model
         top: tuple[tuple[date, float], ...] = ()
         mean_kw: float | None = None

@@ -333,6 +333,16 @@ class PeakTracker:
                 peaks[day] = max(peaks.get(day, 0.0), kwh)
         return peaks
 
+    def month_import_kwh(self, now: datetime) -> float:
+        """Return the meter's import this local month so far, the running hour included."""
+        today = now.astimezone(OSLO).date()
+        finished = sum(
+            kwh
+            for start_s, kwh in self._import.hours.items()
+            if (day := local_day(start_s)).year == today.year and day.month == today.month
+        )
+        return finished + self.running_hour_kwh(now)
+
     def top_days(self, now: datetime, count: int = 3) -> list[tuple[date, float]]:
         """Return this month's highest days, highest first."""
         peaks = self.daily_peaks_kwh(now)

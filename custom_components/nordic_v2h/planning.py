@@ -68,11 +68,28 @@ class PlanContext:
 
     cost_model: CostModel | None = None
     house: HouseContext | None = field(default=None)
+    # The meter's import this month so far: past the monthly cap, no strømstøtte or Norgespris.
+    month_import_kwh: float = 0.0
 
 
 def next_departure_utc(now_utc: datetime, settings: ControlSettings) -> datetime:
     """Return the next time the owner leaves: a one-off trip, the weekday schedule or the daily time."""
     return settings.next_departure(now_utc)[0].astimezone(now_utc.tzinfo)
+
+
+def import_prices_this_month(
+    model: CostModel, spot: SlotSeries, now_utc: datetime, month_import_kwh: float
+) -> SlotSeries:
+    """Return the all-in import prices, without the subsidy once this month's cap is used up.
+
+    Strømstøtte and Norgespris cover a month's first kWh only (5,000 for a home). Past the cap
+    the rest of the month is priced from the running clock hour on (its quarters' mean sets
+    the hour's subsidy), so that the capped month is the month of `now`.
+    """
+    if month_import_kwh < model.monthly_cap_kwh:
+        return model.import_price_nok_per_kwh(spot)
+    from_hour = spot.window(floor_to_slot(now_utc, HOUR_S), spot.end_utc)
+    return model.import_price_nok_per_kwh(from_hour, month_import_kwh)
 
 
 def _known_prefix(series: SlotSeries, start: datetime) -> tuple[float, ...] | None:
@@ -151,7 +168,10 @@ def build_plan_inputs(
     start = floor_to_slot(now_utc, QUARTER_S)
     context = context or PlanContext()
     if context.cost_model is not None:
-        import_prices = _known_prefix(context.cost_model.import_price_nok_per_kwh(spot), start)
+        import_prices = _known_prefix(
+            import_prices_this_month(context.cost_model, spot, now_utc, context.month_import_kwh),
+            start,
+        )
         export_prices = _known_prefix(context.cost_model.export_price_nok_per_kwh(spot), start)
     else:
         import_prices = _known_prefix(spot, start)

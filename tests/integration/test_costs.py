@@ -66,6 +66,48 @@ async def test_all_in_price_matches_the_core_model(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_all_in_price_past_the_monthly_cap(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
+    """Past a month's 5,000 kWh the home pays spot: the price sensors drop Norgespris."""
+    entry = tariff_entry(
+        simulator.port, company=None, grid_company="BKK", contract="norgespris", tax_zone="standard"
+    )
+    now = datetime.now(UTC)
+    await setup_entry(hass, entry, now)
+    price_id = entity_id_for(hass, "sensor", "all_in_price")
+    under_cap = hass.states.get(price_id)
+    assert under_cap is not None
+    tracker = entry.runtime_data.peak_tracker
+    assert tracker is not None
+    # The month's import reaches the cap (as hours read back from the recorder would).
+    tracker.hours_kwh[tracker.running_start_s] = 5000.0
+    entry.runtime_data.controller.async_update_listeners()
+    await hass.async_block_till_done()
+    now = datetime.now(UTC)
+    past_cap = hass.states.get(price_id)
+    assert past_cap is not None
+    spot = entry.runtime_data.price_coordinator.data.spot
+    model = CostModel(
+        settings_from_presets(
+            "BKK", load_presets(), contract=Contract.NORGESPRIS, tax_zone=TaxZone.STANDARD
+        )
+    )
+    assert tracker.month_import_kwh(now) >= model.monthly_cap_kwh
+    hour_start = now.replace(minute=0, second=0, microsecond=0)
+    uncapped = model.import_price_nok_per_kwh(spot).value_at(now)
+    capped = model.import_price_nok_per_kwh(
+        spot.window(hour_start, spot.end_utc), tracker.month_import_kwh(now)
+    ).value_at(now)
+    assert uncapped is not None
+    assert capped is not None
+    assert float(under_cap.state) == pytest.approx(uncapped, abs=1e-3)
+    assert float(past_cap.state) == pytest.approx(capped, abs=1e-3)
+    # Spot is not 0.40 NOK/kWh, so the two differ.
+    assert capped != pytest.approx(uncapped, abs=1e-3)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
 @pytest.mark.parametrize(
     ("house_w", "expected_step_from_kw"),
     [

@@ -176,6 +176,9 @@ async def test_month_change_resets_the_peaks(
     await hass.async_block_till_done()
     mean_id = entity_id_for(hass, "sensor", "peak_days_mean")
     assert float(hass.states.get(mean_id).state) == pytest.approx(5.0 / 3, abs=0.02)  # type: ignore[union-attr]
+    tracker = entry.runtime_data.peak_tracker
+    assert tracker is not None
+    assert tracker.month_import_kwh(evening + timedelta(hours=1)) == pytest.approx(5.0, abs=0.02)
 
     november = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)  # 01:00 in Oslo on the 1st
     await move_to(hass, freezer, november)
@@ -185,8 +188,8 @@ async def test_month_change_resets_the_peaks(
     # Only the first night hour of November, at 0 kW, is a peak day so far.
     assert all(item["kw"] == 0.0 for item in state.attributes["peak_days"])
     assert all(item["date"].startswith("2026-11") for item in state.attributes["peak_days"])
-    tracker = entry.runtime_data.peak_tracker
-    assert tracker is not None
+    # The new month's import starts from nothing.
+    assert tracker.month_import_kwh(november) == 0.0
     assert tracker.hours_kwh[int(evening.timestamp())] == pytest.approx(5.0, abs=0.02)
     await hass.config_entries.async_unload(entry.entry_id)
 

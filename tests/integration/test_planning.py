@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from custom_components.nordic_v2h.core.timeseries import QUARTER_S, SlotSeries
+from custom_components.nordic_v2h.core.timeseries import OSLO, QUARTER_S, SlotSeries
 from custom_components.nordic_v2h.costs import build_cost_model, capacity_inputs
 from custom_components.nordic_v2h.planning import HouseContext, PlanContext, build_plan_inputs
 from custom_components.nordic_v2h.settings import ControlSettings
@@ -128,3 +128,84 @@ def test_month_target_counts_only_the_hours_the_car_was_home(
     assert inputs.capacity is not None
     assert inputs.capacity.month_target_kwh == expected_kwh
     assert inputs.capacity.future_day_peaks_kwh == pytest.approx(expected_day_peaks_kwh)
+
+
+# 23:30 in Oslo on the last day of October: the running hour is October's, the next November's.
+MONTH_END = datetime(2026, 10, 31, 22, 30, tzinfo=UTC)
+# 01:30 in Oslo on 1 November, with the day before's prices still at the series' start.
+MONTH_START = datetime(2026, 11, 1, 0, 30, tzinfo=UTC)
+# A home's monthly cap for strømstøtte and Norgespris (kWh).
+HOME_CAP_KWH = 5000.0
+# 1.50 NOK/kWh spot: strømstøtte pays 90 % of what lies above 0.77, with VAT.
+STROMSTOTTE_AT_1_50 = 0.9 * (1.5 - 0.77) * 1.25
+# Norgespris pays back what spot costs above 0.40 NOK/kWh, with VAT.
+NORGESPRIS_AT_1_50 = (1.5 - 0.4) * 1.25
+
+
+@pytest.mark.parametrize(
+    ("now", "contract", "month_import_kwh", "expected_extra_this_month"),
+    [
+        pytest.param(MONTH_END, "spot", 4999.0, 0.0, id="spot_under_the_cap_keeps_strømstøtte"),
+        pytest.param(
+            MONTH_END, "spot", HOME_CAP_KWH, STROMSTOTTE_AT_1_50, id="spot_at_the_cap_loses_it"
+        ),
+        pytest.param(MONTH_END, "norgespris", 4999.0, 0.0, id="norgespris_under_the_cap"),
+        # Past the cap the home pays spot until the month ends.
+        pytest.param(
+            MONTH_END,
+            "norgespris",
+            5300.0,
+            NORGESPRIS_AT_1_50,
+            id="norgespris_past_the_cap_pays_spot",
+        ),
+        # The capped month is the month of now, not of the series' first slot.
+        pytest.param(
+            MONTH_START,
+            "norgespris",
+            HOME_CAP_KWH,
+            NORGESPRIS_AT_1_50,
+            id="new_month_capped_not_the_one_before",
+        ),
+    ],
+)
+def test_monthly_cap_prices_the_rest_of_the_month_without_the_subsidy(
+    now: datetime, contract: str, month_import_kwh: float, expected_extra_this_month: float
+) -> None:
+    """Strømstøtte and Norgespris cover a month's first 5,000 kWh; the plan prices what it sees."""
+    model = build_cost_model(
+        {"grid_company": "Elvia", "contract": contract, "tax_zone": "standard"}, {}
+    )
+    assert model is not None
+    assert model.monthly_cap_kwh == HOME_CAP_KWH
+    # From midnight on the 31st (Oslo): the series starts well before the running hour.
+    spot = SlotSeries.from_array(
+        datetime(2026, 10, 30, 23, 0, tzinfo=UTC), QUARTER_S, np.full(3 * 96, 1.5)
+    )
+    inputs = {
+        month_kwh: build_plan_inputs(
+            now,
+            spot,
+            STATE,
+            ControlSettings(departure_time=(now + timedelta(hours=9)).time()),
+            CAPABILITIES,
+            context=PlanContext(cost_model=model, month_import_kwh=month_kwh),
+        )
+        for month_kwh in (0.0, month_import_kwh)
+    }
+    uncapped, priced = inputs[0.0], inputs[month_import_kwh]
+    assert uncapped is not None
+    assert priced is not None
+    assert priced.start_utc == uncapped.start_utc == now
+    extra = np.subtract(priced.import_price_nok_per_kwh, uncapped.import_price_nok_per_kwh)
+    month = now.astimezone(OSLO).month
+    this_month = np.array(
+        [
+            (now + timedelta(seconds=QUARTER_S * index)).astimezone(OSLO).month == month
+            for index in range(len(extra))
+        ]
+    )
+    assert this_month.any()
+    assert (~this_month).any() == (now == MONTH_END)
+    np.testing.assert_allclose(extra[this_month], expected_extra_this_month, atol=1e-9)
+    # The next month starts again under its cap.
+    np.testing.assert_allclose(extra[~this_month], 0.0, atol=1e-9)

@@ -438,7 +438,8 @@ class CostModel:
         )
         return support
 
-    def _cap_kwh(self) -> float:
+    @property
+    def monthly_cap_kwh(self) -> float:
         """Return the monthly kWh covered by strømstøtte or Norgespris."""
         rules = self.settings.national_rules
         if self.settings.contract is Contract.NORGESPRIS:
@@ -473,7 +474,7 @@ class CostModel:
         grid = self._grid_energy_excl_vat(cal) * vat
         taxes = self._taxes_excl_vat(cal) * vat
         subsidy = self._subsidy_per_kwh(cal, spot_hourly)
-        if month_import_kwh_so_far >= self._cap_kwh():
+        if month_import_kwh_so_far >= self.monthly_cap_kwh:
             subsidy = np.where(cal.month_key == cal.month_key[0], 0.0, subsidy)
         return PriceComponents(spot_hourly, energy, grid, taxes, subsidy)
 
@@ -715,7 +716,7 @@ class CostModel:
         # kWh imported earlier in the same month, hour by hour, for the monthly caps.
         cumulative = np.cumsum(imports)
         before = cumulative - imports - (cumulative - imports)[first_index][month_index]
-        eligible_kwh = np.clip(self._cap_kwh() - before, 0.0, imports)
+        eligible_kwh = np.clip(self.monthly_cap_kwh - before, 0.0, imports)
         subsidy = eligible_kwh * self._subsidy_per_kwh(cal, spot_hourly)
         energy = imports * (spot_hourly + self.settings.supplier_markup_nok_per_kwh) * vat
         grid = imports * self._grid_energy_excl_vat(cal) * vat
