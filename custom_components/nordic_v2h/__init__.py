@@ -154,7 +154,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
     async def async_on_stop(_event: Event) -> None:
         await _async_shutdown(entry)
 
-    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, async_on_stop))
+    # Not a one-time listener: removing one that has fired logs an error at a later unload.
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, async_on_stop))
     entry.async_on_unload(prices.async_shutdown_timers)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -232,8 +233,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) -
 async def _async_shutdown(entry: NordicV2HConfigEntry) -> None:
     """Stop controlling, release the charger and close the connection (safe to repeat)."""
     data = entry.runtime_data
-    data.controller.async_stop()
-    await data.controller.async_release_control()
+    await data.controller.async_stop_control()
     await data.transport.close()
 
 

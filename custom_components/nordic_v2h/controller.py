@@ -8,6 +8,7 @@ and control is handed back to the charger on unload, shutdown, mode Off, or a lo
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -26,7 +27,7 @@ from .core.timeseries import QUARTER_S, floor_to_slot
 from .core.types import ReasonKey
 from .costs import plan_context
 from .planning import AutoPlan, build_auto_plan, realtime_setpoint
-from .transport import ChargerState, TransportError
+from .transport import ChargerState, TransportError, TransportProtocolError
 
 if TYPE_CHECKING:
     from .coordinator import ChargerCoordinator, PriceCoordinator
@@ -65,6 +66,8 @@ class Reason(StrEnum):
     MAIN_FUSE = "main_fuse"
     CHARGER_UNREACHABLE = "charger_unreachable"
     CHARGER_ERROR = "charger_error"
+    CHARGER_READINGS_INVALID = "charger_readings_invalid"
+    CONTROL_FAILED = "control_failed"
     STARTING = "starting"
 
 
@@ -131,6 +134,10 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         self.house_power_entity = house_power_entity
         self.in_control = False
         self.release_after_outage = False
+        # One control step or release at a time: a step still planning or writing when the
+        # owner picks Off, or when the entry stops, must not take control after the release.
+        self._control_lock = asyncio.Lock()
+        self._stopped = False
         self.last_written_w: int | None = None
         self._plan: AutoPlan | None = None
         self._plan_key: tuple[object, ...] | None = None
@@ -217,13 +224,34 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             self.settings.async_update(mode=OperatingMode.AUTO, mode_until_utc=None)
 
     async def _async_update_data(self) -> ControlStatus:
-        """Decide and write the setpoint for this moment."""
-        now = dt_util.utcnow()
+        """Decide and write the setpoint for this moment, one step at a time."""
+        async with self._control_lock:
+            now = dt_util.utcnow()
+            if self._stopped:
+                return self._status(Decision.OFF, Reason.MODE_OFF, 0, now)
+            try:
+                return await self._async_control_step(now)
+            except Exception:  # noqa: BLE001 - any fault of ours must hand the charger back
+                # A fault of our own (a plan that could not be made, a value out of range)
+                # must not leave the charger on its last command: hand it back.
+                LOGGER.exception("The control step failed; control is handed back to the charger")
+                await self._async_release_locked()
+                return self._status(Decision.OFF, Reason.CONTROL_FAILED, 0, now)
+
+    async def _async_control_step(self, now: datetime) -> ControlStatus:
+        """Decide and write the setpoint for this moment (the control lock is held)."""
         self._end_forced_mode(now)
         settings = self.settings.current
         if settings.mode is OperatingMode.OFF:
-            await self.async_release_control()
-            return self._status(Decision.OFF, Reason.MODE_OFF, 0, now)
+            released = await self._async_release_locked()
+            return self._status(
+                Decision.OFF, Reason.MODE_OFF if released else Reason.CHARGER_ERROR, 0, now
+            )
+        if self._charger_readings_invalid():
+            # The charger answers, so its watchdog never trips, but nothing it says can be
+            # trusted: hand it back now rather than run on the last command.
+            await self._async_release_locked()
+            return self._status(Decision.OFF, Reason.CHARGER_READINGS_INVALID, 0, now)
         if not self.charger.last_update_success or self.charger.data is None:
             self._forget_control_after_outage(now)
             return self._status(Decision.IDLE, Reason.CHARGER_UNREACHABLE, 0, now)
@@ -233,7 +261,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             # Back after a long outage: hand control back first, so nothing runs on a stale
             # command; the decision below takes control again if the mode wants it.
             self.in_control = True
-            await self.async_release_control()
+            await self._async_release_locked()
             self.release_after_outage = False
         requested_w, reason = await self._async_requested_power(state, now)
         # The safety limits name the reason when they change the request.
@@ -394,18 +422,42 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             self.last_written_w = None
             self.release_after_outage = True
 
+    def _charger_readings_invalid(self) -> bool:
+        """Return True when the charger's last reading failed on what it said, not on the link."""
+        error = self.charger.last_exception
+        return (
+            not self.charger.last_update_success
+            and error is not None
+            and isinstance(error.__cause__, TransportProtocolError)
+        )
+
     async def async_release_control(self) -> None:
         """Hand the charger back to its own control, if we hold it."""
+        async with self._control_lock:
+            await self._async_release_locked()
+
+    async def async_stop_control(self) -> None:
+        """Stop for good (unload, shutdown): no step runs after this, and control goes back."""
+        self.async_stop()
+        self._stopped = True
+        # A step waiting in the refresh debouncer would otherwise run after the release.
+        await self.async_shutdown()
+        await self.async_release_control()
+
+    async def _async_release_locked(self) -> bool:
+        """Hand the charger back if we hold it; False when it refused (tried again next step)."""
         if not self.in_control:
-            return
+            return True
         try:
             await self.transport.release_control()
         except TransportError as error:
+            # Still ours: every later step tries again until the charger takes it back.
             LOGGER.warning("Could not hand control back to the charger: %s", error)
-        else:
-            LOGGER.debug("Control handed back to the charger")
+            return False
+        LOGGER.debug("Control handed back to the charger")
         self.in_control = False
         self.last_written_w = None
+        return True
 
     def _status(
         self, decision: Decision, reason: Reason | ReasonKey, setpoint_w: int, now: datetime

@@ -1,0 +1,171 @@
+"""Control goes back to the charger whatever goes wrong: races, refusals, bad readings, our faults.
+
+Each case runs against the Quasar simulator over real Modbus TCP and checks the charger's
+own control register: USER means the charger runs itself again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from unittest.mock import patch
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.nordic_v2h.const import OperatingMode
+from custom_components.nordic_v2h.controller import Decision, Reason, V2HController
+from custom_components.nordic_v2h.transport import ChargerState
+from quasar_simulator import QuasarSimulator
+from quasar_simulator.registers import ControlMode
+from quasar_simulator.server import ExceptionCode
+
+from .helpers import select_mode
+
+# The state-of-charge register; 250 % is no state of charge at all.
+SOC_REGISTER = 0x021A
+POLL_S = 5
+
+
+async def _poll(hass: HomeAssistant, simulator: QuasarSimulator, polls: int) -> None:
+    """Let the charger run and Home Assistant poll it `polls` times."""
+    start = dt_util.utcnow()
+    for poll in range(1, polls + 1):
+        simulator.advance(POLL_S)
+        async_fire_time_changed(hass, start + timedelta(seconds=POLL_S * poll + 1))
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def _charging(hass: HomeAssistant, simulator: QuasarSimulator) -> None:
+    """Put the car on Charge now, under our control."""
+    await select_mode(hass, "charge_now")
+    simulator.advance(1)
+    assert simulator.control_mode is ControlMode.REMOTE
+    assert simulator.power_w > 1000
+
+
+def _hold_the_step(controller: V2HController) -> tuple[asyncio.Event, asyncio.Event]:
+    """Make the next control step wait (as a long plan or a slow charger would) until released."""
+    entered, gate = asyncio.Event(), asyncio.Event()
+
+    async def slow_request(_state: ChargerState, _now: datetime) -> tuple[float, Reason]:
+        entered.set()
+        await gate.wait()
+        return 3000.0, Reason.CHARGE_NOW
+
+    controller._async_requested_power = slow_request  # type: ignore[method-assign]
+    return entered, gate
+
+
+async def _choose_off(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    await entry.runtime_data.controller.async_set_mode(OperatingMode.OFF)
+
+
+async def _unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    ("end_control", "expected_decision"),
+    [
+        pytest.param(_choose_off, Decision.OFF, id="mode_off_while_a_step_plans"),
+        # The held step still finishes (it charged for a moment); the release comes after it.
+        pytest.param(_unload, Decision.CHARGE, id="unload_while_a_step_plans"),
+    ],
+)
+async def test_a_running_step_cannot_take_control_after_it_ended(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: QuasarSimulator,
+    end_control: Callable[[HomeAssistant, MockConfigEntry], Awaitable[None]],
+    expected_decision: Decision,
+) -> None:
+    controller = init_integration.runtime_data.controller
+    entered, gate = _hold_the_step(controller)
+    step = hass.async_create_background_task(controller.async_refresh(), "held step")
+    await entered.wait()
+    ending = hass.async_create_background_task(end_control(hass, init_integration), "end")
+    await asyncio.sleep(0.05)
+    gate.set()
+    await asyncio.gather(step, ending)
+    await hass.async_block_till_done()
+    assert simulator.control_mode is ControlMode.USER
+    assert controller.data.decision is expected_decision
+
+
+async def test_a_step_waiting_to_run_stays_off_after_home_assistant_stops(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: QuasarSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _charging(hass, simulator)
+    controller = init_integration.runtime_data.controller
+    # Two triggers close together: the second waits in the refresh debouncer.
+    controller.async_update_listeners()
+    await controller.async_request_refresh()
+    await controller.async_request_refresh()
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert simulator.control_mode is ControlMode.USER
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert simulator.control_mode is ControlMode.USER
+    # Unloading after the stop (as the end of a shutdown does) is quiet.
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+async def test_a_refused_hand_back_is_tried_again(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    await _charging(hass, simulator)
+    controller = init_integration.runtime_data.controller
+    simulator.faults.exception_code = ExceptionCode.SERVER_DEVICE_FAILURE
+    await select_mode(hass, "off")
+    assert simulator.control_mode is ControlMode.REMOTE
+    assert controller.data.reason is Reason.CHARGER_ERROR
+    simulator.faults.exception_code = None
+    await _poll(hass, simulator, 3)
+    assert simulator.control_mode is ControlMode.USER
+    assert controller.data.reason is Reason.MODE_OFF
+
+
+async def test_readings_that_make_no_sense_hand_control_back(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """The charger still answers, so its own watchdog never trips: we must let go."""
+    await _charging(hass, simulator)
+    simulator.faults.register_overrides[SOC_REGISTER] = 250
+    await _poll(hass, simulator, 2)
+    controller = init_integration.runtime_data.controller
+    assert simulator.control_mode is ControlMode.USER
+    assert controller.data.reason is Reason.CHARGER_READINGS_INVALID
+    assert controller.data.decision is Decision.OFF
+    # Sensible readings again: Charge now takes control again.
+    del simulator.faults.register_overrides[SOC_REGISTER]
+    await _poll(hass, simulator, 2)
+    assert simulator.control_mode is ControlMode.REMOTE
+    assert controller.data.reason is Reason.CHARGE_NOW
+
+
+async def test_a_fault_of_our_own_hands_control_back(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    await _charging(hass, simulator)
+    controller = init_integration.runtime_data.controller
+    with patch(
+        "custom_components.nordic_v2h.controller.build_auto_plan",
+        side_effect=ValueError("soc_pct out of range: 150"),
+    ):
+        await controller.async_set_mode(OperatingMode.AUTO)
+        # The plan made at setup still stands; planning again fails.
+        await controller.async_replan()
+    simulator.advance(1)
+    assert simulator.control_mode is ControlMode.USER
+    assert controller.data.reason is Reason.CONTROL_FAILED
+    assert controller.data.decision is Decision.OFF
