@@ -106,6 +106,25 @@ def test_same_placeholders_in_both_languages() -> None:
         ), key
 
 
+def errors_given_a_reason() -> list[tuple[str, str]]:
+    """Return (flow, error key) for each error the flows set together with an {error} reason."""
+    source = (PACKAGE / "config_flow.py").read_text(encoding="utf-8")
+    keys = re.findall(r'errors\[[^\]]+\] = "(\w+)"\n\s+placeholders\["error"\] = ', source)
+    found = [("options" if key == "invalid_tariff_overrides" else "config", key) for key in keys]
+    # The scan finds the three places that exist today; a new one must be found too.
+    assert len(found) >= 3
+    return found
+
+
+@pytest.mark.parametrize("language", [pytest.param(lang, id=lang) for lang in LANGUAGES])
+@pytest.mark.parametrize(
+    ("flow", "key"), [pytest.param(flow, key, id=key) for flow, key in errors_given_a_reason()]
+)
+def test_an_error_given_a_reason_shows_it(language: str, flow: str, key: str) -> None:
+    """The owner sees which key of a register map or MQTT setting is wrong, not a bare colon."""
+    assert "{error}" in load(language)[flow]["error"][key]
+
+
 @pytest.mark.parametrize("language", [pytest.param(lang, id=lang) for lang in LANGUAGES])
 def test_every_entity_is_named_with_its_states(language: str) -> None:
     """Each entity's translation_key has a name, and enum sensors and the select translate each option."""
