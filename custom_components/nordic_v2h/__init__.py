@@ -102,53 +102,62 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
             translation_placeholders={"error": str(error)},
         ) from error
 
-    # The owner's settings survive restarts in the integration's own storage
-    settings = SettingsStore(hass, entry.entry_id)
-    await settings.async_load()
-    _apply_options(entry, settings)
+    # A setup that fails from here on (the first reading, say) leaves no connection or
+    # meter listener behind: each retry would add one.
+    peak_tracker: PeakTracker | None = None
+    try:
+        # The owner's settings survive restarts in the integration's own storage
+        settings = SettingsStore(hass, entry.entry_id)
+        await settings.async_load()
+        _apply_options(entry, settings)
 
-    # Coordinators: the charger every few seconds, prices on Nord Pool's clock
-    charger = ChargerCoordinator(hass, entry, transport)
-    prices = PriceCoordinator(
-        hass, entry, create_price_source(hass, entry.data), entry.data[CONF_CURRENCY]
-    )
-    controller = V2HController(
-        hass,
-        entry,
-        transport=transport,
-        charger=charger,
-        prices=prices,
-        settings=settings,
-        house_power_entity=entry.data.get(CONF_HOUSE_POWER_ENTITY),
-    )
-    # The household's costs and the house meter's hourly peaks (each optional)
-    cost_model = await hass.async_add_executor_job(
-        build_cost_model, dict(entry.data), dict(entry.options)
-    )
-    house_entity = entry.data.get(CONF_HOUSE_POWER_ENTITY)
-    peak_tracker = PeakTracker(hass, entry.entry_id, house_entity) if house_entity else None
-    if peak_tracker is not None:
-        await peak_tracker.async_start()
-    entry.runtime_data = NordicV2HRuntimeData(
-        charger_coordinator=charger,
-        controller=controller,
-        identity=identity,
-        price_coordinator=prices,
-        settings=settings,
-        transport=transport,
-        cost_model=cost_model,
-        tariff_overrides=entry.options.get(CONF_TARIFF_OVERRIDES),
-        entry_data=dict(entry.data),
-        peak_tracker=peak_tracker,
-        cost_view=CostView(cost_model, peak_tracker),
-    )
-    if peak_tracker is not None:
-        entry.async_on_unload(
-            charger.async_add_listener(partial(_async_car_reading, charger, peak_tracker))
+        # Coordinators: the charger every few seconds, prices on Nord Pool's clock
+        charger = ChargerCoordinator(hass, entry, transport)
+        prices = PriceCoordinator(
+            hass, entry, create_price_source(hass, entry.data), entry.data[CONF_CURRENCY]
         )
-    await charger.async_config_entry_first_refresh()
-    # Prices may be late or the source down: the integration still starts and keeps retrying.
-    await prices.async_refresh()
+        controller = V2HController(
+            hass,
+            entry,
+            transport=transport,
+            charger=charger,
+            prices=prices,
+            settings=settings,
+            house_power_entity=entry.data.get(CONF_HOUSE_POWER_ENTITY),
+        )
+        # The household's costs and the house meter's hourly peaks (each optional)
+        cost_model = await hass.async_add_executor_job(
+            build_cost_model, dict(entry.data), dict(entry.options)
+        )
+        house_entity = entry.data.get(CONF_HOUSE_POWER_ENTITY)
+        peak_tracker = PeakTracker(hass, entry.entry_id, house_entity) if house_entity else None
+        if peak_tracker is not None:
+            await peak_tracker.async_start()
+        entry.runtime_data = NordicV2HRuntimeData(
+            charger_coordinator=charger,
+            controller=controller,
+            identity=identity,
+            price_coordinator=prices,
+            settings=settings,
+            transport=transport,
+            cost_model=cost_model,
+            tariff_overrides=entry.options.get(CONF_TARIFF_OVERRIDES),
+            entry_data=dict(entry.data),
+            peak_tracker=peak_tracker,
+            cost_view=CostView(cost_model, peak_tracker),
+        )
+        if peak_tracker is not None:
+            entry.async_on_unload(
+                charger.async_add_listener(partial(_async_car_reading, charger, peak_tracker))
+            )
+        await charger.async_config_entry_first_refresh()
+        # Prices may be late or the source down: the integration still starts and keeps retrying.
+        await prices.async_refresh()
+    except Exception:
+        if peak_tracker is not None:
+            await peak_tracker.async_stop()
+        await transport.close()
+        raise
 
     # Hand control back to the charger however Home Assistant stops
     async def async_on_stop(_event: Event) -> None:

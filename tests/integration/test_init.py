@@ -6,16 +6,20 @@ import asyncio
 from datetime import timedelta
 import time
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.nordic_v2h.coordinator import ChargerCoordinator
 from quasar_simulator import QuasarSimulator
 from quasar_simulator.registers import ControlMode
 
+from .conftest import PRICE_SENSOR, price_attributes
 from .cost_helpers import set_house_power, setup_entry, tariff_entry
 from .helpers import entity_id_for, select_mode
 
@@ -61,6 +65,34 @@ async def test_setup_retries_when_charger_unreachable(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_a_setup_that_fails_late_leaves_nothing_behind(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
+    """A failure after the charger and the meter are followed closes both before the retry.
+
+    Each retry otherwise added an open Modbus connection and a meter listener with its hourly
+    timer (which the test harness reports as lingering).
+    """
+    entry = tariff_entry(simulator.port)
+    set_house_power(hass, "3000")
+    hass.states.async_set(PRICE_SENSOR, "0.6", price_attributes(dt_util.utcnow()))
+    entry.add_to_hass(hass)
+    with patch.object(
+        ChargerCoordinator,
+        "async_config_entry_first_refresh",
+        side_effect=ConfigEntryNotReady("the first reading failed"),
+    ):
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    # The simulator counts a client gone once it has read the end of its connection.
+    for _ in range(50):
+        if simulator.client_count == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert simulator.client_count == 0
 
 
 async def test_charger_unreachable_then_recovers(
