@@ -139,7 +139,8 @@ def _next_occurrence_utc(moment: time, now_utc: datetime) -> datetime:
     local_now = now_utc.astimezone(OSLO)
     for offset in (0, 1, 2):
         candidate = datetime.combine(local_now.date() + timedelta(days=offset), moment, tzinfo=OSLO)
-        if candidate > local_now:
+        # In UTC, as in `ControlSettings.next_departure`: local times ignore the repeated hour.
+        if candidate.astimezone(UTC) > now_utc:
             return candidate.astimezone(UTC)
     raise AssertionError("unreachable: a clock time recurs within two days")
 

@@ -80,7 +80,9 @@ class ControlSettings:
             departure = datetime.combine(
                 day, schedule.get(day.weekday(), self.departure_time), tzinfo=OSLO
             )
-            if departure > local_now:
+            # Compared in UTC: on the autumn night that repeats 02:00-03:00, a comparison of
+            # local times ignores which pass is meant and can return one already gone.
+            if departure.astimezone(UTC) > now_utc:
                 return departure.astimezone(UTC), self.target_soc_pct
         raise AssertionError("unreachable: every day has a departure")
 

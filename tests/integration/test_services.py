@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -12,6 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nordic_v2h.const import DOMAIN, OperatingMode
+from custom_components.nordic_v2h.services import _next_occurrence_utc
 
 from .owner_helpers import state_of
 
@@ -211,3 +212,35 @@ async def test_other_domain_entry_is_not_found(
     with pytest.raises(ServiceValidationError) as excinfo:
         await call(hass, "get_plan", {"config_entry_id": other.entry_id}, response=True)
     assert excinfo.value.translation_key == "entry_not_found"
+
+
+@pytest.mark.parametrize(
+    ("moment", "now", "expected"),
+    [
+        pytest.param(
+            time(7, 0),
+            datetime(2026, 11, 24, 5, 0, tzinfo=UTC),
+            datetime(2026, 11, 24, 6, 0, tzinfo=UTC),
+            id="later_today",
+        ),
+        pytest.param(
+            time(5, 0),
+            datetime(2026, 11, 24, 5, 0, tzinfo=UTC),
+            datetime(2026, 11, 25, 4, 0, tzinfo=UTC),
+            id="passed_means_tomorrow",
+        ),
+        # 25 October 2026 repeats 02:00-03:00: at 02:10 of the second pass, 02:30 of the
+        # first (00:30 UTC) is gone.
+        pytest.param(
+            time(2, 30),
+            datetime(2026, 10, 25, 1, 10, tzinfo=UTC),
+            datetime(2026, 10, 26, 1, 30, tzinfo=UTC),
+            id="repeated_autumn_hour_second_pass",
+        ),
+    ],
+)
+def test_a_trip_time_is_its_next_occurrence(
+    moment: time, now: datetime, expected: datetime
+) -> None:
+    """A trip's clock time is the next moment the Oslo clock shows it, never one gone."""
+    assert _next_occurrence_utc(moment, now) == expected

@@ -86,6 +86,30 @@ async def test_departure_time_entity(
             80.0,
             id="summer_time_is_oslo_local",
         ),
+        # 25 October 2026 repeats 02:00-03:00; at 02:10 of the second pass (CET) the 02:30
+        # of the first pass (CEST, 00:30 UTC) is gone: the next is tomorrow's.
+        pytest.param(
+            ControlSettings(departure_time=time(2, 30)),
+            datetime(2026, 10, 25, 1, 10, tzinfo=UTC),
+            datetime(2026, 10, 26, 1, 30, tzinfo=UTC),
+            80.0,
+            id="repeated_autumn_hour_second_pass",
+        ),
+        pytest.param(
+            ControlSettings(departure_time=time(2, 30)),
+            datetime(2026, 10, 25, 0, 10, tzinfo=UTC),
+            datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+            80.0,
+            id="repeated_autumn_hour_first_pass",
+        ),
+        # 29 March 2026 skips 02:00-03:00: a 02:30 departure that day is at 03:30 CEST.
+        pytest.param(
+            ControlSettings(departure_time=time(2, 30)),
+            datetime(2026, 3, 29, 0, 0, tzinfo=UTC),
+            datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+            80.0,
+            id="skipped_spring_hour",
+        ),
     ],
 )
 def test_next_departure(
