@@ -27,7 +27,12 @@ from .core.timeseries import QUARTER_S, floor_to_slot
 from .core.types import ReasonKey
 from .costs import plan_context
 from .planning import AutoPlan, build_auto_plan, realtime_setpoint
-from .transport import ChargerState, TransportError, TransportProtocolError
+from .transport import (
+    ChargerState,
+    TransportConnectionError,
+    TransportError,
+    TransportProtocolError,
+)
 
 if TYPE_CHECKING:
     from .coordinator import ChargerCoordinator, PriceCoordinator
@@ -291,9 +296,13 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             await self._async_write(safe.power_w, state)
         except TransportError as error:
             LOGGER.warning("Could not write the setpoint to the charger: %s", error)
-            return self._status(
-                _decision_for(safe.power_w), Reason.CHARGER_ERROR, safe.power_w, now
+            # A lost connection is not a refusal: only a refusal raises the repair issue.
+            reason = (
+                Reason.CHARGER_UNREACHABLE
+                if isinstance(error, TransportConnectionError)
+                else Reason.CHARGER_ERROR
             )
+            return self._status(_decision_for(safe.power_w), reason, safe.power_w, now)
         return self._status(_decision_for(safe.power_w), reason, safe.power_w, now)
 
     async def _async_requested_power(

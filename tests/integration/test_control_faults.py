@@ -169,3 +169,15 @@ async def test_a_fault_of_our_own_hands_control_back(
     assert simulator.control_mode is ControlMode.USER
     assert controller.data.reason is Reason.CONTROL_FAILED
     assert controller.data.decision is Decision.OFF
+
+
+async def test_a_write_lost_on_the_wire_is_no_refusal(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """A dropped connection says the charger is unreachable; only a refusal is charger_error
+    (which, after five minutes, raises the repair issue about a charger refusing control)."""
+    await _charging(hass, simulator)
+    simulator.faults.drop_on_request = True
+    await select_mode(hass, "idle")
+    controller = init_integration.runtime_data.controller
+    assert controller.data.reason is Reason.CHARGER_UNREACHABLE
