@@ -137,14 +137,24 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
         now = dt_util.utcnow()
         try:
             data = await self._async_fetch(now)
-        except UpdateFailed:
+        except Exception as error:
+            # Whatever failed, the next attempt is planned: without it fetching stops for good.
             self.failed_attempts += 1
             self._schedule_fetch(now)
+            expected = isinstance(error, UpdateFailed)
+            if not expected:
+                LOGGER.exception("Unexpected error while fetching prices; trying again later")
             if self.data is not None and self.data.spot.value_at(now) is not None:
                 # Keep planning on what we have; the next attempt is already scheduled.
                 LOGGER.debug("Price fetch failed; keeping the last known prices")
                 return self.data
-            raise
+            if expected:
+                raise
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="prices_unavailable",
+                translation_placeholders={"error": repr(error)},
+            ) from error
         # Tomorrow still missing after publication time counts as a miss, so retries back off.
         self.failed_attempts = (
             self.failed_attempts + 1 if _tomorrow_may_exist(now) and not data.has_tomorrow else 0

@@ -49,3 +49,27 @@ async def test_source_failure_keeps_last_known_prices(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert coordinator.failed_attempts == 1
     assert hass.states.get(spot).state == before
+
+
+async def test_an_unexpected_source_error_does_not_stop_fetching(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A fault in a price source keeps the last prices and the next fetch planned."""
+    coordinator = init_integration.runtime_data.price_coordinator
+    source = coordinator.source
+    fetched_before = coordinator.data.fetched_utc
+    with (
+        patch("custom_components.nordic_v2h.coordinator._tomorrow_may_exist", return_value=True),
+        patch.object(
+            source, "async_fetch_day", side_effect=RuntimeError("a bug in the price source")
+        ),
+    ):
+        await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert coordinator.failed_attempts == 1
+    assert coordinator.data.fetched_utc == fetched_before
+    # The retry is planned, and succeeds once the source works again.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert coordinator.data.fetched_utc > fetched_before
+    assert coordinator.failed_attempts == 0
