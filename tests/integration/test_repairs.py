@@ -18,6 +18,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.nordic_v2h import repairs
 from custom_components.nordic_v2h.const import DOMAIN
 from quasar_simulator import QuasarSimulator
+from quasar_simulator.registers import ControlMode
+from quasar_simulator.server import ExceptionCode
 
 from .conftest import PRICE_SENSOR, price_attributes
 from .helpers import select_mode
@@ -128,6 +130,34 @@ async def test_charger_refusing_control(
     result = await flow.async_step_confirm({})
     assert result["type"] == "create_entry"
     assert issue(hass, repairs.ISSUE_CONTROL_REFUSED, init_integration) is None
+
+
+async def test_a_refused_hand_back_is_fixed_only_once_the_charger_takes_it(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """In Off the refusal is of the hand-back: the fix tries it again and tells the truth."""
+    await select_mode(hass, "charge_now")
+    await advance(hass, simulator, 10)
+    simulator.faults.exception_code = ExceptionCode.SERVER_DEVICE_FAILURE
+    await select_mode(hass, "off")
+    assert init_integration.runtime_data.controller.data.reason.value == "charger_error"
+    check_at(hass, init_integration, timedelta(minutes=1))
+    check_at(hass, init_integration, timedelta(minutes=6))
+    raised = issue(hass, repairs.ISSUE_CONTROL_REFUSED, init_integration)
+    assert raised is not None
+
+    assert await async_setup_component(hass, REPAIRS_DOMAIN, {})
+    flow = await repairs.async_create_fix_flow(hass, raised.issue_id, raised.data)
+    flow.hass = hass
+    await flow.async_step_init()
+    result = await flow.async_step_confirm({})
+    assert result["reason"] == "still_refused"
+    assert simulator.control_mode is ControlMode.REMOTE
+
+    simulator.faults.exception_code = None
+    result = await flow.async_step_confirm({})
+    assert result["type"] == "create_entry"
+    assert simulator.control_mode is ControlMode.USER
 
 
 async def test_tariff_issue_and_cleanup_on_unload(
