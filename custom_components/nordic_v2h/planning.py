@@ -24,7 +24,7 @@ from .core.forecast import forecast_hourly_kw, forecast_hourly_peak_kw
 from .core.month_target import month_outlook
 from .core.planner import plan, plan_cheapest
 from .core.rules import RuleInputs, Setpoint, decide
-from .core.timeseries import HOUR_S, QUARTER_S, SlotSeries, floor_to_slot
+from .core.timeseries import HOUR_S, QUARTER_S, SlotSeries, floor_to_slot, utc_offsets_h
 from .core.types import CapacityInputs, ChargerLimits, Plan, PlanInputs, VehicleState
 
 if TYPE_CHECKING:
@@ -147,8 +147,10 @@ def house_forecast_kw(
         for index in range(slots)
     ]
     horizon_h = max(offsets) + 1
-    load = forecast_hourly_kw(history, horizon_h)
-    peak = np.maximum(forecast_hourly_peak_kw(history, horizon_h), load)
+    # The history ends with the last finished hour; the forecast starts with the running one.
+    clock = utc_offsets_h(hour_start_s - HOUR_S * len(history), len(history) + horizon_h)
+    load = forecast_hourly_kw(history, horizon_h, utc_offset_h=clock)
+    peak = np.maximum(forecast_hourly_peak_kw(history, horizon_h, utc_offset_h=clock), load)
     # The running hour is already partly measured: its draw now is the best guess for its rest.
     load[0] = max(load[0], now_kw)
     peak[0] = max(peak[0], now_kw)

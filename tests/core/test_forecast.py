@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 import warnings
 
 import numpy as np
@@ -14,6 +15,7 @@ from custom_components.nordic_v2h.core.forecast import (
     heating_slope_kw_per_c,
     temperature_correction_kw,
 )
+from custom_components.nordic_v2h.core.timeseries import HOUR_S, OSLO, utc_offsets_h
 
 
 def _weekly_spike(weeks: int) -> np.ndarray:
@@ -145,6 +147,55 @@ def test_peak_forecast_sees_a_load_that_wanders_by_an_hour() -> None:
     assert peak[3] == pytest.approx(9.0)
     assert mean[2] < 6.0
     assert peak[12] == pytest.approx(1.0)
+
+
+# Four weeks of history ending at 2024-10-28 00:00 UTC (01:00 in Oslo), the night after the
+# clocks went back: 07:00 on the clock was 05:00 UTC before the change and is 06:00 after it.
+AFTER_AUTUMN_CHANGE_S = int(datetime(2024, 10, 28, 0, 0, tzinfo=UTC).timestamp())
+HISTORY_HOURS = 28 * 24
+# Six hours ahead of the history's end: 06:00 UTC, 07:00 on the clock.
+SEVEN_ON_THE_CLOCK = 6
+
+
+def _alarm_at_seven(first_hour_s: int, hours: int) -> np.ndarray:
+    """1 kW, and 5 kW in the hour from 07:00 on the Oslo clock (a morning routine)."""
+    local_hours = np.array(
+        [
+            datetime.fromtimestamp(first_hour_s + HOUR_S * hour, tz=UTC).astimezone(OSLO).hour
+            for hour in range(hours)
+        ]
+    )
+    return np.where(local_hours == 7, 5.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("forecast", "high_hours", "early_hour"),
+    [
+        pytest.param(forecast_hourly_kw, [SEVEN_ON_THE_CLOCK], SEVEN_ON_THE_CLOCK - 1, id="mean"),
+        # The peak forecast also takes the hour either side: 06:00-08:00, not 05:00.
+        pytest.param(
+            forecast_hourly_peak_kw,
+            [SEVEN_ON_THE_CLOCK - 1, SEVEN_ON_THE_CLOCK, SEVEN_ON_THE_CLOCK + 1],
+            SEVEN_ON_THE_CLOCK - 2,
+            id="peak",
+        ),
+    ],
+)
+def test_a_clock_change_keeps_habits_on_the_clock(
+    forecast: object, high_hours: list[int], early_hour: int
+) -> None:
+    """After the clocks go back, 07:00 habits are forecast at 07:00, not an hour early."""
+    first_hour_s = AFTER_AUTUMN_CHANGE_S - HOUR_S * HISTORY_HOURS
+    history = _alarm_at_seven(first_hour_s, HISTORY_HOURS)
+    clock = utc_offsets_h(first_hour_s, HISTORY_HOURS + 24)
+    assert set(clock[:HISTORY_HOURS].tolist()) == {1, 2}
+    on_the_clock = forecast(history, 24, utc_offset_h=clock)  # type: ignore[operator]
+    np.testing.assert_allclose(on_the_clock[high_hours], 5.0)
+    assert on_the_clock[early_hour] == pytest.approx(1.0)
+    assert np.count_nonzero(on_the_clock > 1.0) == len(high_hours)
+    # Counted in UTC days, most of the history puts the habit an hour early.
+    in_utc = forecast(history, 24)  # type: ignore[operator]
+    assert in_utc[early_hour] > 2.0
 
 
 def _with_gaps(seed: int, rows: int, columns: int, gap_share: float) -> np.ndarray:

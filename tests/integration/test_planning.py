@@ -9,7 +9,12 @@ import pytest
 
 from custom_components.nordic_v2h.core.timeseries import OSLO, QUARTER_S, SlotSeries
 from custom_components.nordic_v2h.costs import build_cost_model, capacity_inputs
-from custom_components.nordic_v2h.planning import HouseContext, PlanContext, build_plan_inputs
+from custom_components.nordic_v2h.planning import (
+    HouseContext,
+    PlanContext,
+    build_plan_inputs,
+    house_forecast_kw,
+)
 from custom_components.nordic_v2h.settings import ControlSettings
 from custom_components.nordic_v2h.transport import (
     ChargerCapabilities,
@@ -209,3 +214,24 @@ def test_monthly_cap_prices_the_rest_of_the_month_without_the_subsidy(
     np.testing.assert_allclose(extra[this_month], expected_extra_this_month, atol=1e-9)
     # The next month starts again under its cap.
     np.testing.assert_allclose(extra[~this_month], 0.0, atol=1e-9)
+
+
+def test_house_forecast_keeps_the_morning_on_the_clock_after_it_goes_back() -> None:
+    """A house at 5 kW from 07:00 every morning is planned at 07:00 (06:00 UTC) after the change."""
+    end = datetime(2024, 10, 28, 0, 0, tzinfo=UTC)  # 01:00 in Oslo, the night after the change
+    hours = 28 * 24
+    first_hour = end - timedelta(hours=hours)
+    history = tuple(
+        5.0 if (first_hour + timedelta(hours=hour)).astimezone(OSLO).hour == 7 else 1.0
+        for hour in range(hours)
+    )
+    load, _peak = house_forecast_kw(
+        end + timedelta(minutes=5),
+        end,
+        24 * 4,
+        HouseContext(house_power_w=1000.0, history_kw=history),
+    )
+    by_hour = np.array(load).reshape(24, 4).mean(axis=1)
+    assert np.argmax(by_hour) == 6
+    assert by_hour[6] == pytest.approx(5.0)
+    assert by_hour[5] == pytest.approx(1.0)

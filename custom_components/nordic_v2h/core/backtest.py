@@ -22,7 +22,7 @@ from .forecast import forecast_hourly_kw, forecast_hourly_peak_kw, temperature_c
 from .month_target import DEFAULT_DAYS as TARGET_DAYS, TargetOption, month_outlook
 from .planner import plan, plan_cheapest
 from .rules import RuleInputs, decide
-from .timeseries import HOUR_S, OSLO
+from .timeseries import HOUR_S, OSLO, utc_offsets_h
 from .types import CapacityInputs, ChargerLimits, PlanInputs, VehicleState
 
 if TYPE_CHECKING:
@@ -479,11 +479,19 @@ def _forecast_slots(
             correction = temperature_correction_kw(
                 history, hourly_temp[first:hour_number], future_temp, FORECAST_H
             )
-        forecast = forecast_hourly_kw(history, FORECAST_H, correction_kw=correction)
+        offsets = utc_offsets_h(
+            scenario.start_s - scenario.start_s % HOUR_S + first * HOUR_S,
+            hour_number + FORECAST_H - first,
+        )
+        forecast = forecast_hourly_kw(
+            history, FORECAST_H, correction_kw=correction, utc_offset_h=offsets
+        )
         cache.clear()
         cache[hour_number] = (
             forecast,
-            forecast_hourly_peak_kw(history, FORECAST_H, correction_kw=correction),
+            forecast_hourly_peak_kw(
+                history, FORECAST_H, correction_kw=correction, utc_offset_h=offsets
+            ),
         )
         actual = hourly_load[hour_number : hour_number + 24]
         if len(actual):

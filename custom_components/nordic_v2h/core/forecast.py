@@ -33,6 +33,7 @@ def forecast_hourly_kw(
     weeks: int = DEFAULT_WEEKS,
     days: int = DEFAULT_DAYS,
     correction_kw: NDArray[np.float64] | None = None,
+    utc_offset_h: NDArray[np.int64] | None = None,
 ) -> NDArray[np.float64]:
     """Return the mean house power (kW) of each of the next `horizon_h` clock hours.
 
@@ -40,6 +41,9 @@ def forecast_hourly_kw(
     last finished hour; NaN marks a missing hour. `correction_kw` (optional, one value per
     forecast hour) is added, e.g. the `temperature_correction_kw` of the same history. With
     no usable history the forecast is the history's mean, or 0 when there is none.
+    `utc_offset_h` (optional) is the local clock's offset from UTC in hours of every
+    history hour and then every forecast hour: the profiles then take the same local
+    hour across a clock change (households live by the clock, not by UTC).
     """
     if horizon_h <= 0:
         return np.zeros(0)
@@ -47,8 +51,10 @@ def forecast_hourly_kw(
     length = len(history)
     fallback = float(np.nanmean(history)) if np.isfinite(history).any() else 0.0
     ahead = np.arange(1, horizon_h + 1)
-    weekly = _same_phase_mean(history, length, ahead, HOURS_PER_WEEK, weeks)
-    daily = _same_phase_mean(history, length, ahead, HOURS_PER_DAY, days)
+    weekly = _same_phase_mean(
+        history, length, ahead, HOURS_PER_WEEK, weeks, utc_offset_h=utc_offset_h
+    )
+    daily = _same_phase_mean(history, length, ahead, HOURS_PER_DAY, days, utc_offset_h=utc_offset_h)
     blend = _blend(weekly, daily)
     blend = np.where(np.isfinite(blend), blend, fallback)
     if correction_kw is not None:
@@ -67,8 +73,28 @@ def _blend(weekly: NDArray[np.float64], daily: NDArray[np.float64]) -> NDArray[n
     return result
 
 
+def _on_local_clock(
+    index: NDArray[np.int64],
+    ahead: NDArray[np.int64],
+    length: int,
+    utc_offset_h: NDArray[np.int64] | None,
+) -> NDArray[np.int64]:
+    """Move each sample so it shows the local clock hour of its forecast hour."""
+    if utc_offset_h is None or len(utc_offset_h) < length + len(ahead):
+        return index
+    sample = np.clip(index, 0, max(length - 1, 0))
+    moved: NDArray[np.int64] = index + (utc_offset_h[length - 1 + ahead] - utc_offset_h[sample])
+    return moved
+
+
 def _same_phase_mean(
-    history: NDArray[np.float64], length: int, ahead: NDArray[np.int64], period_h: int, count: int
+    history: NDArray[np.float64],
+    length: int,
+    ahead: NDArray[np.int64],
+    period_h: int,
+    count: int,
+    *,
+    utc_offset_h: NDArray[np.int64] | None = None,
 ) -> NDArray[np.float64]:
     """Return, per future hour, the mean of the history at the same phase of the period."""
     sums = np.zeros(len(ahead))
@@ -80,6 +106,7 @@ def _same_phase_mean(
         index = np.where(
             index >= length, index - period_h * ((index - length) // period_h + 1), index
         )
+        index = _on_local_clock(index, ahead, length, utc_offset_h)
         valid = (index >= 0) & (index < length)
         values = np.where(
             valid, history[np.clip(index, 0, max(length - 1, 0))] if length else 0.0, np.nan
@@ -202,12 +229,14 @@ def forecast_hourly_peak_kw(
     *,
     days: int = DEFAULT_DAYS,
     correction_kw: NDArray[np.float64] | None = None,
+    utc_offset_h: NDArray[np.int64] | None = None,
 ) -> NDArray[np.float64]:
     """Return a high forecast (kW) of each of the next `horizon_h` hours, for capacity risk.
 
     It takes the `PEAK_QUANTILE` of the same clock hour and its two neighbours over the
     last `days` days, so loads that move by an hour from day to day still count.
-    `correction_kw` is added as in `forecast_hourly_kw`: a cold night raises the peaks too.
+    `correction_kw` is added as in `forecast_hourly_kw`: a cold night raises the peaks too,
+    and `utc_offset_h` keeps the samples on the local clock as there.
     """
     if horizon_h <= 0:
         return np.zeros(0)
@@ -225,6 +254,7 @@ def forecast_hourly_peak_kw(
                 index - HOURS_PER_DAY * ((index - length) // HOURS_PER_DAY + 1),
                 index,
             )
+            index = _on_local_clock(index, ahead, length, utc_offset_h)
             valid = (index >= 0) & (index < length)
             samples.append(np.where(valid, history[np.clip(index, 0, length - 1)], np.nan))
     # An hour with no sample at all comes out NaN: it is forecast at zero.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 import math
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
@@ -173,3 +174,17 @@ class SlotSeries:
             raise ValueError("series are not contiguous")
         start = self.start_utc if self.values else other.start_utc
         return SlotSeries(start, self.slot_s, self.values + other.values)
+
+
+def utc_offsets_h(first_hour_s: int, hours: int) -> NDArray[np.int64]:
+    """Return the Oslo clock's offset from UTC (whole hours) of `hours` hours from an epoch."""
+    return np.array(
+        [_oslo_offset_h(first_hour_s + HOUR_S * hour) for hour in range(hours)], dtype=np.int64
+    )
+
+
+@cache
+def _oslo_offset_h(hour_s: int) -> int:
+    """Return the Oslo clock's offset from UTC in whole hours at an epoch (1 or 2)."""
+    offset = datetime.fromtimestamp(hour_s, tz=UTC).astimezone(OSLO).utcoffset()
+    return 0 if offset is None else int(offset.total_seconds()) // HOUR_S
