@@ -242,8 +242,10 @@ async def async_remove_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) -
 async def _async_shutdown(entry: NordicV2HConfigEntry) -> None:
     """Stop controlling, release the charger and close the connection (safe to repeat)."""
     data = entry.runtime_data
-    await data.controller.async_stop_control()
-    await data.transport.close()
+    try:
+        await data.controller.async_stop_control()
+    finally:
+        await data.transport.close()
 
 
 async def _async_wait_for_first_state(transport: ChargerTransport) -> None:

@@ -143,6 +143,8 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         # owner picks Off, or when the entry stops, must not take control after the release.
         self._control_lock = asyncio.Lock()
         self._stopped = False
+        # Set by the repair flow: take control from scratch at the next write.
+        self._retake_control = False
         self.last_written_w: int | None = None
         self._plan: AutoPlan | None = None
         self._plan_key: tuple[object, ...] | None = None
@@ -248,10 +250,8 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         self._end_forced_mode(now)
         settings = self.settings.current
         if settings.mode is OperatingMode.OFF:
-            released = await self._async_release_locked()
-            return self._status(
-                Decision.OFF, Reason.MODE_OFF if released else Reason.CHARGER_ERROR, 0, now
-            )
+            refused = await self._async_release_locked()
+            return self._status(Decision.OFF, refused or Reason.MODE_OFF, 0, now)
         if self._charger_readings_invalid():
             # The charger answers, so its watchdog never trips, but nothing it says can be
             # trusted: hand it back now rather than run on the last command.
@@ -266,7 +266,9 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             # Back after a long outage: hand control back first, so nothing runs on a stale
             # command; the decision below takes control again if the mode wants it.
             self.in_control = True
-            await self._async_release_locked()
+            if (refused := await self._async_release_locked()) is not None:
+                # Still ours: the next step tries again before anything is written.
+                return self._status(Decision.IDLE, refused, 0, now)
             self.release_after_outage = False
         requested_w, reason = await self._async_requested_power(state, now)
         # The safety limits name the reason when they change the request.
@@ -405,9 +407,10 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             # Nothing to command and nothing running: leave the charger alone. A car that the
             # charger started by itself (autostart on plug-in) is stopped: we decided to wait.
             return
-        if not self.in_control or not state.remote_control:
+        if not self.in_control or not state.remote_control or self._retake_control:
             await self.transport.take_control()
             self.in_control = True
+            self._retake_control = False
             self.last_written_w = None
         if self.last_written_w is not None and (
             (power_w == 0) == (self.last_written_w == 0)
@@ -434,10 +437,12 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
     def _charger_readings_invalid(self) -> bool:
         """Return True when the charger's last reading failed on what it said, not on the link."""
         error = self.charger.last_exception
-        return (
-            not self.charger.last_update_success
-            and error is not None
-            and isinstance(error.__cause__, TransportProtocolError)
+        if self.charger.last_update_success or error is None:
+            return False
+        cause = error.__cause__
+        # A socket error is the link (an outage), whatever the transport called it.
+        return isinstance(cause, TransportProtocolError) and not isinstance(
+            cause.__cause__, OSError
         )
 
     async def async_release_control(self) -> None:
@@ -453,20 +458,35 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         await self.async_shutdown()
         await self.async_release_control()
 
-    async def _async_release_locked(self) -> bool:
-        """Hand the charger back if we hold it; False when it refused (tried again next step)."""
+    async def async_retry_control(self) -> None:
+        """Take control from scratch at the next write (the owner fixed the charger's settings)."""
+        async with self._control_lock:
+            self._retake_control = True
+            self.last_written_w = None
+        await self.async_refresh()
+
+    async def _async_release_locked(self) -> Reason | None:
+        """Hand the charger back if we hold it; return why not when it could not be done.
+
+        Until it is done control stays ours, and every later step tries again.
+        """
         if not self.in_control:
-            return True
+            return None
         try:
             await self.transport.release_control()
+        except TransportConnectionError as error:
+            LOGGER.warning("Could not reach the charger to hand control back: %s", error)
+            return Reason.CHARGER_UNREACHABLE
         except TransportError as error:
-            # Still ours: every later step tries again until the charger takes it back.
-            LOGGER.warning("Could not hand control back to the charger: %s", error)
-            return False
+            LOGGER.warning("The charger refused to take control back: %s", error)
+            return Reason.CHARGER_ERROR
+        except Exception:  # noqa: BLE001 - unload and shutdown must go on whatever failed here
+            LOGGER.exception("Handing control back to the charger failed")
+            return Reason.CHARGER_ERROR
         LOGGER.debug("Control handed back to the charger")
         self.in_control = False
         self.last_written_w = None
-        return True
+        return None
 
     def _status(
         self, decision: Decision, reason: Reason | ReasonKey, setpoint_w: int, now: datetime

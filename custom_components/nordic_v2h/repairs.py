@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, LOGGER, OperatingMode
+from .const import DOMAIN, LOGGER
 from .controller import Reason
 from .core.timeseries import OSLO
 from .validation import vol
@@ -168,12 +168,9 @@ class ControlRefusedRepairFlow(RepairsFlow):
         if entry is None or entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="entry_not_loaded")
         controller = entry.runtime_data.controller
-        if controller.settings.current.mode is not OperatingMode.OFF:
-            # Forget the refused state so that control is requested from scratch. In Off the
-            # refusal was of the hand-back, which the step below tries again as it is.
-            controller.in_control = False
-            controller.last_written_w = None
-        await controller.async_refresh()
+        # Control is asked for from scratch at the next write; in Off the step below tries the
+        # hand-back again. Whether we hold control is not forgotten: unload still hands it back.
+        await controller.async_retry_control()
         if controller.data.reason is Reason.CHARGER_ERROR:
             return self.async_abort(reason="still_refused")
         return self.async_create_entry(data={})

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
@@ -181,3 +182,40 @@ async def test_a_write_lost_on_the_wire_is_no_refusal(
     await select_mode(hass, "idle")
     controller = init_integration.runtime_data.controller
     assert controller.data.reason is Reason.CHARGER_UNREACHABLE
+
+
+async def test_a_hand_back_lost_with_the_connection_is_no_refusal(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """Mode Off with the charger gone: unreachable, not refusing, and tried again later."""
+    await _charging(hass, simulator)
+    controller = init_integration.runtime_data.controller
+    simulator.faults.drop_on_request = True
+    await select_mode(hass, "off")
+    assert controller.data.reason is Reason.CHARGER_UNREACHABLE
+    assert controller.in_control
+    simulator.faults.drop_on_request = False
+    await controller.async_refresh()
+    assert simulator.control_mode is ControlMode.USER
+    assert controller.data.reason is Reason.MODE_OFF
+
+
+async def test_unload_goes_on_when_the_hand_back_fails_unexpectedly(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: QuasarSimulator,
+) -> None:
+    """An error of our own while handing back still unloads and closes the connection."""
+    await _charging(hass, simulator)
+    transport = init_integration.runtime_data.transport
+    with patch.object(
+        transport, "release_control", side_effect=RuntimeError("a fault in the hand-back")
+    ):
+        assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    # The connection is closed: the simulator sees no client any more.
+    for _ in range(50):
+        if simulator.client_count == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert simulator.client_count == 0

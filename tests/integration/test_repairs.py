@@ -160,6 +160,25 @@ async def test_a_refused_hand_back_is_fixed_only_once_the_charger_takes_it(
     assert simulator.control_mode is ControlMode.USER
 
 
+async def test_a_fix_in_idle_keeps_track_of_control(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """The fix asks for control afresh but does not forget it holds it: unload hands it back."""
+    await select_mode(hass, "charge_now")
+    await advance(hass, simulator, 10)
+    await select_mode(hass, "idle")
+    await advance(hass, simulator, 5)
+    assert simulator.control_mode is ControlMode.REMOTE
+    flow = repairs.ControlRefusedRepairFlow(init_integration.entry_id)
+    flow.hass = hass
+    result = await flow.async_step_confirm({})
+    assert result["type"] == "create_entry"
+    assert simulator.control_mode is ControlMode.REMOTE
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert simulator.control_mode is ControlMode.USER
+
+
 async def test_tariff_issue_and_cleanup_on_unload(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
