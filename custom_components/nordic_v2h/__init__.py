@@ -153,10 +153,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: NordicV2HConfigEntry) ->
         await charger.async_config_entry_first_refresh()
         # Prices may be late or the source down: the integration still starts and keeps retrying.
         await prices.async_refresh()
-    except Exception:
+    except BaseException:
+        # Cancelled too (Home Assistant stopping during setup): nothing may stay open.
+        await transport.close()
         if peak_tracker is not None:
             await peak_tracker.async_stop()
-        await transport.close()
         raise
 
     # Hand control back to the charger however Home Assistant stops

@@ -131,6 +131,7 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
         self.failed_attempts = 0
         self._unsub_fetch: CALLBACK_TYPE | None = None
         self._unsub_tick: CALLBACK_TYPE | None = None
+        self._timers_shut_down = False
 
     async def _async_update_data(self) -> PriceData:
         """Fetch the days that are missing; keep the last known prices when a fetch fails."""
@@ -193,7 +194,10 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
 
     @callback
     def _schedule_fetch(self, now: datetime, data: PriceData | None = None) -> None:
-        """Plan the next fetch and the next quarter-hour tick."""
+        """Plan the next fetch and the next quarter-hour tick (none once the timers are shut down)."""
+        if self._timers_shut_down:
+            # A fetch still running at unload must not start the timers again.
+            return
         have_tomorrow = (
             data.has_tomorrow if data is not None else bool(self.data and self.data.has_tomorrow)
         )
@@ -225,7 +229,8 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
 
     @callback
     def async_shutdown_timers(self) -> None:
-        """Cancel the scheduled fetch and tick."""
+        """Cancel the scheduled fetch and tick for good."""
+        self._timers_shut_down = True
         for unsub in (self._unsub_fetch, self._unsub_tick):
             if unsub:
                 unsub()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
@@ -73,3 +76,32 @@ async def test_an_unexpected_source_error_does_not_stop_fetching(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert coordinator.data.fetched_utc > fetched_before
     assert coordinator.failed_attempts == 0
+
+
+async def test_a_fetch_finishing_after_unload_starts_no_timer(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A fetch still running when the entry unloads leaves no fetch or quarter tick behind."""
+    coordinator = init_integration.runtime_data.price_coordinator
+    source = coordinator.source
+    started, finish = asyncio.Event(), asyncio.Event()
+    fetch_day = source.async_fetch_day
+
+    async def slow_fetch(day: date) -> Any:
+        started.set()
+        await finish.wait()
+        return await fetch_day(day)
+
+    # Forget today's prices, so that the next refresh asks the (slow) source again.
+    start = coordinator.data.spot.start_utc
+    coordinator.async_set_updated_data(
+        replace(coordinator.data, spot=coordinator.data.spot.window(start, start))
+    )
+    with patch.object(source, "async_fetch_day", side_effect=slow_fetch):
+        fetch = hass.async_create_background_task(coordinator.async_refresh(), "late fetch")
+        await started.wait()
+        assert await hass.config_entries.async_unload(init_integration.entry_id)
+        finish.set()
+        await fetch
+    assert coordinator._unsub_fetch is None
+    assert coordinator._unsub_tick is None
