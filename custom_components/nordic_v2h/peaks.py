@@ -36,7 +36,7 @@ from .const import LOGGER, PEAKS_PART, STORAGE_VERSION, storage_key
 from .core.timeseries import HOUR_S, OSLO
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     import numpy as np
     from numpy.typing import NDArray
@@ -323,24 +323,24 @@ class PeakTracker:
         left_h = (self._import.running_start_s + HOUR_S - now.timestamp()) / HOUR_S
         return so_far + max(self._meter_w or 0.0, 0.0) / 1000.0 * max(left_h, 0.0)
 
-    def daily_peaks_kwh(self, now: datetime) -> dict[date, float]:
-        """Return each local day of this month with its highest finished clock hour (kWh)."""
+    def _this_month_hours(self, now: datetime) -> Iterator[tuple[date, float]]:
+        """Yield the local day and the meter's kWh of each finished hour of this month."""
         today = now.astimezone(OSLO).date()
-        peaks: dict[date, float] = {}
         for start_s, kwh in self._import.hours.items():
             day = local_day(start_s)
             if (day.year, day.month) == (today.year, today.month):
-                peaks[day] = max(peaks.get(day, 0.0), kwh)
+                yield day, kwh
+
+    def daily_peaks_kwh(self, now: datetime) -> dict[date, float]:
+        """Return each local day of this month with its highest finished clock hour (kWh)."""
+        peaks: dict[date, float] = {}
+        for day, kwh in self._this_month_hours(now):
+            peaks[day] = max(peaks.get(day, 0.0), kwh)
         return peaks
 
     def month_import_kwh(self, now: datetime) -> float:
         """Return the meter's import this local month so far, the running hour included."""
-        today = now.astimezone(OSLO).date()
-        finished = sum(
-            kwh
-            for start_s, kwh in self._import.hours.items()
-            if (day := local_day(start_s)).year == today.year and day.month == today.month
-        )
+        finished = sum(kwh for _, kwh in self._this_month_hours(now))
         return finished + self.running_hour_kwh(now)
 
     def top_days(self, now: datetime, count: int = 3) -> list[tuple[date, float]]:

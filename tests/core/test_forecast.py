@@ -198,6 +198,11 @@ def test_a_clock_change_keeps_habits_on_the_clock(
     assert in_utc[early_hour] > 2.0
 
 
+def test_clock_offsets_that_miss_hours_are_rejected() -> None:
+    with pytest.raises(ValueError, match="cover the history"):
+        forecast_hourly_kw(np.ones(48), 24, utc_offset_h=np.ones(48, dtype=np.int64))
+
+
 def _with_gaps(seed: int, rows: int, columns: int, gap_share: float) -> np.ndarray:
     """Random loads (kW) with a share of the readings missing, as a stacked history is."""
     generator = np.random.default_rng(seed)

@@ -181,6 +181,8 @@ def replay(
         else _hourly_mean(scenario.temperature_c, slots_per_hour)
     )
     first_hour_s = scenario.start_s - scenario.start_s % HOUR_S
+    # The Oslo clock's offset of every hour the forecasts look at, found once.
+    hourly_clock = utc_offsets_h(first_hour_s, len(hourly_load) + FORECAST_H)
     sim = scenario.sim_start_index
     stop = count if scenario.sim_end_index is None else min(scenario.sim_end_index, count)
     power = np.zeros(count)
@@ -241,6 +243,7 @@ def replay(
                 known_until=int(known_until[index]),
                 hourly_load=hourly_load,
                 hourly_temp=hourly_temp,
+                hourly_clock=hourly_clock,
                 first_hour_s=first_hour_s,
                 forecast_cache=forecast_cache,
                 forecast_errors=forecast_errors,
@@ -309,6 +312,7 @@ def _policy_power_kw(
     known_until: int,
     hourly_load: NDArray[np.float64],
     hourly_temp: NDArray[np.float64] | None,
+    hourly_clock: NDArray[np.int64],
     first_hour_s: int,
     forecast_cache: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]],
     forecast_errors: list[float],
@@ -350,6 +354,7 @@ def _policy_power_kw(
         hour_number=hour_number,
         hourly_load=hourly_load,
         hourly_temp=hourly_temp,
+        hourly_clock=hourly_clock,
         cache=forecast_cache,
         errors=forecast_errors,
         levels=forecast_levels,
@@ -457,6 +462,7 @@ def _forecast_slots(
     hour_number: int,
     hourly_load: NDArray[np.float64],
     hourly_temp: NDArray[np.float64] | None,
+    hourly_clock: NDArray[np.int64],
     cache: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]],
     errors: list[float],
     levels: list[float],
@@ -479,10 +485,7 @@ def _forecast_slots(
             correction = temperature_correction_kw(
                 history, hourly_temp[first:hour_number], future_temp, FORECAST_H
             )
-        offsets = utc_offsets_h(
-            scenario.start_s - scenario.start_s % HOUR_S + first * HOUR_S,
-            hour_number + FORECAST_H - first,
-        )
+        offsets = hourly_clock[first : hour_number + FORECAST_H]
         forecast = forecast_hourly_kw(
             history, FORECAST_H, correction_kw=correction, utc_offset_h=offsets
         )

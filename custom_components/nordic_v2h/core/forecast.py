@@ -80,8 +80,10 @@ def _on_local_clock(
     utc_offset_h: NDArray[np.int64] | None,
 ) -> NDArray[np.int64]:
     """Move each sample so it shows the local clock hour of its forecast hour."""
-    if utc_offset_h is None or len(utc_offset_h) < length + len(ahead):
+    if utc_offset_h is None:
         return index
+    if len(utc_offset_h) < length + len(ahead):
+        raise ValueError("utc_offset_h must cover the history and the forecast hours")
     sample = np.clip(index, 0, max(length - 1, 0))
     moved: NDArray[np.int64] = index + (utc_offset_h[length - 1 + ahead] - utc_offset_h[sample])
     return moved
