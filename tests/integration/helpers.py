@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+
+from quasar_simulator import QuasarSimulator
 
 SERIAL = "123456"
 
@@ -33,3 +36,16 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def simulator_clients_after_close(simulator: QuasarSimulator) -> int:
+    """Return the simulator's client count once closed connections have been noticed.
+
+    The simulator counts a client gone only when it reads the end of its connection, a
+    moment after the close: wait up to a second for the count to reach 0.
+    """
+    for _ in range(50):
+        if simulator.client_count == 0:
+            break
+        await asyncio.sleep(0.02)
+    return simulator.client_count

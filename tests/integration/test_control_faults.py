@@ -25,7 +25,7 @@ from quasar_simulator import QuasarSimulator
 from quasar_simulator.registers import ControlMode
 from quasar_simulator.server import ExceptionCode
 
-from .helpers import select_mode
+from .helpers import select_mode, simulator_clients_after_close
 
 # The state-of-charge register; 250 % is no state of charge at all.
 SOC_REGISTER = 0x021A
@@ -213,9 +213,4 @@ async def test_unload_goes_on_when_the_hand_back_fails_unexpectedly(
     ):
         assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert init_integration.state is ConfigEntryState.NOT_LOADED
-    # The connection is closed: the simulator sees no client any more.
-    for _ in range(50):
-        if simulator.client_count == 0:
-            break
-        await asyncio.sleep(0.02)
-    assert simulator.client_count == 0
+    assert await simulator_clients_after_close(simulator) == 0

@@ -21,7 +21,7 @@ from quasar_simulator.registers import ControlMode
 
 from .conftest import PRICE_SENSOR, price_attributes
 from .cost_helpers import set_house_power, setup_entry, tariff_entry
-from .helpers import entity_id_for, select_mode
+from .helpers import entity_id_for, select_mode, simulator_clients_after_close
 
 
 async def test_setup_creates_entities_and_unload_hands_back(
@@ -87,12 +87,7 @@ async def test_a_setup_that_fails_late_leaves_nothing_behind(
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
-    # The simulator counts a client gone once it has read the end of its connection.
-    for _ in range(50):
-        if simulator.client_count == 0:
-            break
-        await asyncio.sleep(0.02)
-    assert simulator.client_count == 0
+    assert await simulator_clients_after_close(simulator) == 0
 
 
 async def test_charger_unreachable_then_recovers(
