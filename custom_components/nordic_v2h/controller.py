@@ -15,7 +15,6 @@ from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfPower
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
@@ -26,6 +25,7 @@ from .core.safety import LimitReason, SafetyLimits, apply_safety
 from .core.timeseries import QUARTER_S, floor_to_slot
 from .core.types import ReasonKey
 from .costs import plan_context
+from .peaks import current_power_w
 from .planning import AutoPlan, build_auto_plan, realtime_setpoint
 from .transport import (
     ChargerState,
@@ -282,7 +282,8 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             ),
             min_soc_pct=settings.min_soc_pct,
             allow_discharge=settings.allow_v2h and self.transport.capabilities.can_discharge,
-            max_import_w=settings.main_fuse_import_w,
+            # The fuse is guarded with a house power sensor only (without one it cannot be).
+            max_import_w=settings.main_fuse_import_w if self.house_power_entity else None,
         )
         safe = apply_safety(
             requested_w,
@@ -326,7 +327,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         if tracker is None:
             return plan.power_now_w, plan.reason
         # The rule layer guards the running clock hour's import with what the meter measures.
-        meter_w = tracker.power_w
+        meter_w = tracker.power_w(now)
         setpoint = realtime_setpoint(
             now_utc=now,
             auto_plan=plan,
@@ -385,21 +386,10 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         return self._plan
 
     def _house_power_w(self) -> float | None:
-        """Return the house's import in W from the configured meter sensor, if it has a value."""
-        if (
-            not self.house_power_entity
-            or (state := self.hass.states.get(self.house_power_entity)) is None
-        ):
+        """Return the house's import in W from the configured meter sensor, if it reads live."""
+        if not self.house_power_entity:
             return None
-        if state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
-            return None
-        try:
-            value = float(state.state)
-        except ValueError:
-            return None
-        if state.attributes.get("unit_of_measurement") == UnitOfPower.KILO_WATT:
-            return value * 1000.0
-        return value
+        return current_power_w(self.hass.states.get(self.house_power_entity), dt_util.utcnow())
 
     async def _async_write(self, power_w: int, state: ChargerState) -> None:
         """Take control when needed and write the setpoint if it changed enough to matter."""

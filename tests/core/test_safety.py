@@ -88,12 +88,38 @@ LIMITS = SafetyLimits(
             LimitReason.NONE,
             id="fuse_never_limits_discharge",
         ),
+        pytest.param(
+            7400,
+            {"house_power_w": None},
+            1380,
+            LimitReason.MAIN_FUSE,
+            id="fuse_with_the_house_draw_unknown_charges_at_the_minimum",
+        ),
+        pytest.param(
+            1000,
+            {"house_power_w": None},
+            0,
+            LimitReason.BELOW_MINIMUM_POWER,
+            id="fuse_with_the_house_draw_unknown_below_minimum_is_zero",
+        ),
+        pytest.param(
+            -7400,
+            {"house_power_w": None},
+            -7400,
+            LimitReason.NONE,
+            id="fuse_with_the_house_draw_unknown_never_limits_discharge",
+        ),
     ],
 )
 def test_apply_safety(
     requested_w: float, kwargs: dict[str, object], expected_w: int, expected_reason: LimitReason
 ) -> None:
-    arguments: dict[str, object] = {"plugged_in": True, "soc_pct": 60.0, **kwargs}
+    arguments: dict[str, object] = {
+        "plugged_in": True,
+        "soc_pct": 60.0,
+        "house_power_w": 0.0,
+        **kwargs,
+    }
     result = apply_safety(requested_w, limits=LIMITS, **arguments)  # type: ignore[arg-type]
     assert (result.power_w, result.limited_by) == (expected_w, expected_reason)
 
@@ -108,3 +134,11 @@ def test_discharge_refused_when_not_allowed() -> None:
     )
     result = apply_safety(-5000, limits=limits, plugged_in=True, soc_pct=80.0)
     assert (result.power_w, result.limited_by) == (0, LimitReason.V2H_NOT_ALLOWED)
+
+
+def test_without_a_fuse_limit_an_unknown_house_draw_limits_nothing() -> None:
+    limits = SafetyLimits(
+        min_power_w=1380, max_charge_power_w=7400, max_discharge_power_w=7400, min_soc_pct=30.0
+    )
+    result = apply_safety(7400, limits=limits, plugged_in=True, soc_pct=60.0, house_power_w=None)
+    assert (result.power_w, result.limited_by) == (7400, LimitReason.NONE)

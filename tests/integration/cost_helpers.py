@@ -16,9 +16,17 @@ HOUSE_SENSOR = "sensor.house_power"
 
 
 def tariff_entry(
-    port: int, *, company: str | None = "Elvia", house_sensor: bool = True, **extra: Any
+    port: int,
+    *,
+    company: str | None = "Elvia",
+    house_sensor: bool = True,
+    options: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> MockConfigEntry:
-    """Return an entry for the simulator with a grid company and, optionally, a house power sensor."""
+    """Return an entry for the simulator with a grid company and, optionally, a house power sensor.
+
+    `options` are added to the default preferences (battery and boost duration).
+    """
     data: dict[str, Any] = dict(entry_data(port))
     if company is not None:
         data |= {"grid_company": company, "contract": "spot", "tax_zone": "standard"}
@@ -30,7 +38,7 @@ def tariff_entry(
         title="Wallbox Quasar 123456",
         unique_id=str(SERIAL),
         data=data,
-        options={"battery_kwh": 40.0, "boost_duration_min": 60},
+        options={"battery_kwh": 40.0, "boost_duration_min": 60, **(options or {})},
         version=1,
         minor_version=2,
     )

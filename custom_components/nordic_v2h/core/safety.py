@@ -30,7 +30,8 @@ class SafetyLimits:
     """The limits one setpoint must respect; powers in W at the charger's AC side.
 
     `max_import_w` is what the main fuse allows the whole house to draw; with the house's
-    own consumption known, charging is reduced so the sum stays below it.
+    own consumption known, charging is reduced so the sum stays below it, and while it is
+    unknown charging is held at the charger's minimum.
     """
 
     min_power_w: int
@@ -84,7 +85,12 @@ def apply_safety(
             return SafeSetpoint(power_w=0, limited_by=LimitReason.MAX_SOC_REACHED)
         if power_w > limits.max_charge_power_w:
             power_w, reason = float(limits.max_charge_power_w), LimitReason.CHARGER_MAXIMUM
-        if limits.max_import_w is not None and house_power_w is not None:
+        if limits.max_import_w is not None and house_power_w is None:
+            # The room under the fuse cannot be seen (the meter has no reading or went
+            # silent): the car takes the least it can rather than risk the house's fuse.
+            if power_w > limits.min_power_w:
+                power_w, reason = float(limits.min_power_w), LimitReason.MAIN_FUSE
+        elif limits.max_import_w is not None and house_power_w is not None:
             # A discharging car hides its power from the meter: the house draws that much more.
             house_without_charger_w = house_power_w - current_charger_power_w
             room_w = limits.max_import_w - house_without_charger_w
