@@ -73,6 +73,7 @@ class Reason(StrEnum):
     CHARGER_ERROR = "charger_error"
     CHARGER_READINGS_INVALID = "charger_readings_invalid"
     CONTROL_FAILED = "control_failed"
+    HOUSE_METER_NOT_READING = "house_meter_not_reading"
     STARTING = "starting"
 
 
@@ -317,7 +318,10 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             case OperatingMode.CHARGE_NOW:
                 return float(settings.max_charge_power_w), Reason.CHARGE_NOW
             case OperatingMode.DISCHARGE:
-                return -self._discharge_to_house_w(), Reason.DISCHARGE_TO_HOUSE
+                discharge_w = self._discharge_to_house_w()
+                if discharge_w is None:
+                    return 0.0, Reason.HOUSE_METER_NOT_READING
+                return -discharge_w, Reason.DISCHARGE_TO_HOUSE
             case OperatingMode.IDLE:
                 return 0.0, Reason.MODE_IDLE
         plan = await self._async_auto_plan(state, now)
@@ -340,16 +344,20 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         )
         return setpoint.power_w, setpoint.reason
 
-    def _discharge_to_house_w(self) -> float:
+    def _discharge_to_house_w(self) -> float | None:
         """Return how much to discharge: the house's use when it is measured, else the maximum.
 
         Without export permission the car covers the house and no more; the main meter's
-        reading includes the charger, so the charger's own power is added back.
+        reading includes the charger, so the charger's own power is added back. A house meter
+        that is set up but has no live reading gives None: how much would stay in the house
+        cannot be seen, so nothing is discharged rather than exported.
         """
         settings = self.settings.current
-        house_w = self._house_power_w()
-        if house_w is None or settings.allow_export:
+        if settings.allow_export or not self.house_power_entity:
             return float(settings.max_discharge_power_w)
+        house_w = self._house_power_w()
+        if house_w is None:
+            return None
         charger_w = self.charger.data.power_w if self.charger.data else 0.0
         return max(0.0, min(float(settings.max_discharge_power_w), house_w - charger_w))
 

@@ -225,6 +225,60 @@ async def test_main_fuse_needs_a_live_meter(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.parametrize(
+    ("meter", "expected_w", "expected_reason"),
+    [
+        pytest.param("live", -3000, "discharge_to_house", id="live_meter_covers_the_house"),
+        pytest.param("silent", 0, "house_meter_not_reading", id="silent_meter_no_discharge"),
+        pytest.param(
+            "unavailable", 0, "house_meter_not_reading", id="unavailable_meter_no_discharge"
+        ),
+    ],
+)
+async def test_discharge_to_house_needs_a_live_meter(
+    hass: HomeAssistant,
+    freezer: Clock,
+    simulator: QuasarSimulator,
+    meter: str,
+    expected_w: float,
+    expected_reason: str,
+) -> None:
+    """Discharge to house covers what the meter shows; with no live reading it exports nothing."""
+    house_w = 3000.0
+    freezer.move_to(START)
+    set_house_power(hass, str(house_w))
+    entry = tariff_entry(simulator.port)
+    await setup_entry(hass, entry, START)
+    # The Quasar tells the state of charge only while power flows: a short charge first.
+    await select_mode(hass, "charge_now")
+    moment = START
+    for _ in range(2):
+        moment += timedelta(seconds=5)
+        await poll(hass, freezer, simulator, moment)
+    set_house_power(hass, str(house_w + simulator.power_w))
+    await select_mode(hass, "discharge")
+    for _ in range(3):
+        # The meter counts the car too: a discharge lowers it.
+        moment += timedelta(seconds=5)
+        await poll(hass, freezer, simulator, moment)
+        set_house_power(hass, str(house_w + simulator.power_w))
+        await hass.async_block_till_done()
+    assert simulator.power_w == pytest.approx(-house_w, abs=250)
+    if meter == "unavailable":
+        set_house_power(hass, "unavailable")
+        await hass.async_block_till_done()
+    moment += timedelta(minutes=20)
+    simulator.advance(5)
+    await move_to(hass, freezer, moment, meter_live=meter == "live")
+    for _ in range(4):
+        moment += timedelta(seconds=5)
+        await poll(hass, freezer, simulator, moment, meter_live=meter == "live")
+
+    assert simulator.power_w == pytest.approx(expected_w, abs=250)
+    assert state_of(hass, "sensor", "decision_reason") == expected_reason
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_daily_peaks_take_each_days_highest_hour(
     hass: HomeAssistant, freezer: Clock, simulator: QuasarSimulator
 ) -> None:
