@@ -201,24 +201,15 @@ async def test_main_fuse_needs_a_live_meter(
     entry = tariff_entry(simulator.port, options=options)
     await setup_entry(hass, entry, START)
     await select_mode(hass, "charge_now")
-    moment = START
-    for _ in range(3):
-        # The meter counts the car too.
-        moment += timedelta(seconds=5)
-        await poll(hass, freezer, simulator, moment)
-        set_house_power(hass, str(house_w + simulator.power_w))
-        await hass.async_block_till_done()
-    moment += timedelta(minutes=20)
-    simulator.advance(5)
-    await move_to(hass, freezer, moment, meter_live=meter == "live")
+    moment = await polls_with_the_meter(hass, freezer, simulator, START, house_w, polls=3)
+    moment = await twenty_minutes_later(
+        hass, freezer, simulator, moment, meter_live=meter == "live"
+    )
     if meter == "back":
         # The meter reads again: the house and the car at its minimum since the silence.
         set_house_power(hass, str(house_w + simulator.power_w))
         await hass.async_block_till_done()
-    # Steps run at most every ten seconds (the refresh debouncer): a few polls let one act.
-    for _ in range(4):
-        moment += timedelta(seconds=5)
-        await poll(hass, freezer, simulator, moment, meter_live=meter != "silent")
+    await settle(hass, freezer, simulator, moment, meter_live=meter != "silent")
 
     assert simulator.power_w == pytest.approx(expected_w, abs=250)
     assert state_of(hass, "sensor", "decision_reason") == expected_reason
@@ -251,28 +242,17 @@ async def test_discharge_to_house_needs_a_live_meter(
     await setup_entry(hass, entry, START)
     # The Quasar tells the state of charge only while power flows: a short charge first.
     await select_mode(hass, "charge_now")
-    moment = START
-    for _ in range(2):
-        moment += timedelta(seconds=5)
-        await poll(hass, freezer, simulator, moment)
-    set_house_power(hass, str(house_w + simulator.power_w))
+    moment = await polls_with_the_meter(hass, freezer, simulator, START, house_w, polls=2)
     await select_mode(hass, "discharge")
-    for _ in range(3):
-        # The meter counts the car too: a discharge lowers it.
-        moment += timedelta(seconds=5)
-        await poll(hass, freezer, simulator, moment)
-        set_house_power(hass, str(house_w + simulator.power_w))
-        await hass.async_block_till_done()
+    moment = await polls_with_the_meter(hass, freezer, simulator, moment, house_w, polls=3)
     assert simulator.power_w == pytest.approx(-house_w, abs=250)
     if meter == "unavailable":
         set_house_power(hass, "unavailable")
         await hass.async_block_till_done()
-    moment += timedelta(minutes=20)
-    simulator.advance(5)
-    await move_to(hass, freezer, moment, meter_live=meter == "live")
-    for _ in range(4):
-        moment += timedelta(seconds=5)
-        await poll(hass, freezer, simulator, moment, meter_live=meter == "live")
+    moment = await twenty_minutes_later(
+        hass, freezer, simulator, moment, meter_live=meter == "live"
+    )
+    await settle(hass, freezer, simulator, moment, meter_live=meter == "live")
 
     assert simulator.power_w == pytest.approx(expected_w, abs=250)
     assert state_of(hass, "sensor", "decision_reason") == expected_reason
@@ -501,6 +481,53 @@ async def test_house_load_is_the_meter_minus_the_car(
     else:
         assert car == pytest.approx(car_kwh, abs=0.01)
     await tracker.async_stop()
+
+
+async def polls_with_the_meter(
+    hass: HomeAssistant,
+    freezer: Clock,
+    simulator: QuasarSimulator,
+    moment: datetime,
+    house_w: float,
+    *,
+    polls: int,
+) -> datetime:
+    """Poll the charger every 5 s; after each poll the meter reads the house plus the car."""
+    for _ in range(polls):
+        moment += timedelta(seconds=5)
+        await poll(hass, freezer, simulator, moment)
+        set_house_power(hass, str(house_w + simulator.power_w))
+        await hass.async_block_till_done()
+    return moment
+
+
+async def twenty_minutes_later(
+    hass: HomeAssistant,
+    freezer: Clock,
+    simulator: QuasarSimulator,
+    moment: datetime,
+    *,
+    meter_live: bool,
+) -> datetime:
+    """Let 20 minutes pass with the meter live or silent: longer than the meter's grace time."""
+    moment += timedelta(minutes=20)
+    simulator.advance(5)
+    await move_to(hass, freezer, moment, meter_live=meter_live)
+    return moment
+
+
+async def settle(
+    hass: HomeAssistant,
+    freezer: Clock,
+    simulator: QuasarSimulator,
+    moment: datetime,
+    *,
+    meter_live: bool,
+) -> None:
+    """Poll four times, 5 s apart: steps run at most every ten seconds (the refresh debouncer)."""
+    for _ in range(4):
+        moment += timedelta(seconds=5)
+        await poll(hass, freezer, simulator, moment, meter_live=meter_live)
 
 
 async def poll(
