@@ -25,7 +25,7 @@ from .core.safety import LimitReason, SafetyLimits, apply_safety
 from .core.timeseries import QUARTER_S, floor_to_slot
 from .core.types import ReasonKey
 from .costs import plan_context
-from .peaks import current_power_w
+from .peaks import power_w_from_state
 from .planning import AutoPlan, build_auto_plan, realtime_setpoint
 from .transport import (
     ChargerState,
@@ -90,6 +90,7 @@ _LIMIT_TO_REASON: Final = {
     LimitReason.MAX_SOC_REACHED: Reason.MAX_SOC_REACHED,
     LimitReason.V2H_NOT_ALLOWED: Reason.V2H_NOT_ALLOWED,
     LimitReason.MAIN_FUSE: Reason.MAIN_FUSE,
+    LimitReason.HOUSE_POWER_UNKNOWN: Reason.HOUSE_METER_NOT_READING,
 }
 
 
@@ -331,7 +332,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         if tracker is None:
             return plan.power_now_w, plan.reason
         # The rule layer guards the running clock hour's import with what the meter measures.
-        meter_w = tracker.power_w(now)
+        meter_w = tracker.power_w
         setpoint = realtime_setpoint(
             now_utc=now,
             auto_plan=plan,
@@ -349,8 +350,8 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
 
         Without export permission the car covers the house and no more; the main meter's
         reading includes the charger, so the charger's own power is added back. A house meter
-        that is set up but has no live reading gives None: how much would stay in the house
-        cannot be seen, so nothing is discharged rather than exported.
+        that is set up but has no reading (unavailable, unknown) gives None: how much would stay
+        in the house cannot be seen, so nothing is discharged rather than exported.
         """
         settings = self.settings.current
         if settings.allow_export or not self.house_power_entity:
@@ -394,10 +395,10 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         return self._plan
 
     def _house_power_w(self) -> float | None:
-        """Return the house's import in W from the configured meter sensor, if it reads live."""
+        """Return the house's import in W from the configured meter sensor, if it has a number."""
         if not self.house_power_entity:
             return None
-        return current_power_w(self.hass.states.get(self.house_power_entity), dt_util.utcnow())
+        return power_w_from_state(self.hass.states.get(self.house_power_entity))
 
     async def _async_write(self, power_w: int, state: ChargerState) -> None:
         """Take control when needed and write the setpoint if it changed enough to matter."""

@@ -243,7 +243,7 @@ def plan_context(
     """Return what the planner knows of costs and the house now (on the event loop, cheap)."""
     if model is None or tracker is None:
         return PlanContext(cost_model=model)
-    meter_w = tracker.power_w(now_utc)
+    meter_w = tracker.power_w
     running_kwh = tracker.running_hour_kwh(now_utc)
     peaks = tracker.daily_peaks_kwh(now_utc)
     return PlanContext(

@@ -2,16 +2,15 @@
 
 The grid company bills the month's step from each day's highest clock-hour import (kWh per
 hour, Europe/Oslo). The tracker integrates the house power sensor over time (each reading
-holds until the next; export counts as zero; while the sensor is unknown or unavailable,
-or has reported nothing for `METER_SILENT_S`, nothing is counted), closes every clock hour
-on the hour, and keeps the finished hours of the last five weeks: this month's daily peaks
-come from them. From the charger's readings it also counts per hour the house's own draw
-(the meter minus the car), the car's net charge and whether the car was plugged in: the
-load forecast learns from the house alone and the month target from the hours the car was
-home. Everything is saved in Home Assistant's storage and survives restarts; at start-up
-the meter's hours missing from storage are filled from the recorder's hourly statistics
-("mean") of the sensor where the recorder runs. The time Home Assistant was down is not
-counted.
+holds until the next; export counts as zero; while the sensor is unknown or unavailable
+nothing is counted), closes every clock hour on the hour, and keeps the finished hours of the
+last five weeks: this month's daily peaks come from them. From the charger's readings it
+also counts per hour the house's own draw (the meter minus the car), the car's net charge
+and whether the car was plugged in: the load forecast learns from the house alone and the
+month target from the hours the car was home. Everything is saved in Home Assistant's
+storage and survives restarts; at start-up the meter's hours missing from storage are
+filled from the recorder's hourly statistics ("mean") of the sensor where the recorder
+runs. The time Home Assistant was down is not counted.
 """
 
 from __future__ import annotations
@@ -25,16 +24,11 @@ from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
     EventStateChangedData,
-    EventStateReportedData,
     HomeAssistant,
     State,
     callback,
 )
-from homeassistant.helpers.event import (
-    async_track_state_change_event,
-    async_track_state_report_event,
-    async_track_utc_time_change,
-)
+from homeassistant.helpers.event import async_track_state_change_event, async_track_utc_time_change
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -51,10 +45,6 @@ if TYPE_CHECKING:
 KEEP_HOURS: Final = 35 * 24
 HOURS_PER_DAY: Final = 24
 SAVE_DELAY_S: Final = 60
-# A house meter reports every few seconds. One silent for this long has lost its link (an
-# MQTT sensor keeps its last value for good): its reading is then unknown, not held, or a
-# frozen value would fake the hour's import and the room left under the main fuse.
-METER_SILENT_S: Final = 15 * 60
 
 
 def power_w_from_state(state: State | None) -> float | None:
@@ -72,13 +62,6 @@ def power_w_from_state(state: State | None) -> float | None:
         if state.attributes.get("unit_of_measurement") == UnitOfPower.KILO_WATT
         else value
     )
-
-
-def current_power_w(state: State | None, now: datetime) -> float | None:
-    """Return a power sensor's reading in W; None without a number or after a long silence."""
-    if state is None or now.timestamp() - state.last_reported_timestamp > METER_SILENT_S:
-        return None
-    return power_w_from_state(state)
 
 
 def hour_start_s(moment: datetime) -> int:
@@ -203,8 +186,6 @@ class PeakTracker:
         self._car = HourlyEnergy(running_start_s)
         self._plugged = HourlyEnergy(running_start_s)
         self._meter_w: float | None = None
-        # When the meter last reported its reading, changed or not (UTC epoch s).
-        self._meter_reported_s: float | None = None
         self._car_w: float | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
         self._listeners: list[Callable[[], None]] = []
@@ -231,17 +212,9 @@ class PeakTracker:
         now = dt_util.utcnow()
         self._restore(await self._store.async_load(), now)
         await self._async_fill_from_recorder(now)
-        state = self.hass.states.get(self.entity_id)
-        self._take_sample(
-            power_w_from_state(state),
-            now,
-            reported_s=None if state is None else state.last_reported_timestamp,
-        )
+        self._take_sample(power_w_from_state(self.hass.states.get(self.entity_id)), now)
         self._unsubscribers.append(
             async_track_state_change_event(self.hass, self.entity_id, self._async_state_changed)
-        )
-        self._unsubscribers.append(
-            async_track_state_report_event(self.hass, self.entity_id, self._async_state_reported)
         )
         self._unsubscribers.append(
             async_track_utc_time_change(self.hass, self._async_hour_tick, minute=0, second=0)
@@ -274,19 +247,6 @@ class PeakTracker:
         self._notify()
 
     @callback
-    def _async_state_reported(self, event: Event[EventStateReportedData]) -> None:
-        """Note that the meter is alive: it wrote its reading again, unchanged."""
-        now = dt_util.utcnow()
-        if self._meter_w is not None:
-            self._meter_reported_s = now.timestamp()
-            return
-        # The reading was dropped as silent: it counts again from now.
-        power_w = power_w_from_state(event.data["new_state"])
-        if power_w is not None:
-            self._take_sample(power_w, now)
-            self._notify()
-
-    @callback
     def _async_hour_tick(self, now: datetime) -> None:
         """Close the clock hour that just ended."""
         self._advance(dt_util.utcnow())
@@ -306,18 +266,11 @@ class PeakTracker:
         self._plugged.hold(None if plugged_in is None else float(plugged_in), now_s)
         self._hold_house(now_s)
 
-    def _take_sample(
-        self, power_w: float | None, now: datetime, *, reported_s: float | None = None
-    ) -> None:
-        """Integrate the held reading up to now and hold a new one, reported at `reported_s`."""
+    def _take_sample(self, power_w: float | None, now: datetime) -> None:
+        """Integrate the held reading up to now and hold a new one."""
         now_s = now.timestamp()
         self._advance(now)
-        reported_s = now_s if reported_s is None else reported_s
-        if power_w is not None and now_s - reported_s > METER_SILENT_S:
-            # At start-up the state machine may hold a reading the meter gave long ago.
-            power_w = None
         self._meter_w = power_w
-        self._meter_reported_s = None if power_w is None else reported_s
         # Export counts as zero import.
         self._import.hold(None if power_w is None else max(power_w, 0.0) / 1000.0, now_s)
         self._hold_house(now_s)
@@ -333,7 +286,6 @@ class PeakTracker:
         """Integrate the held readings up to now, closing every clock hour passed on the way."""
         now_s = now.timestamp()
         closed = self._import.running_start_s
-        self._drop_silent_reading(now_s)
         for series in self._series:
             series.advance(now_s)
         if self._import.running_start_s != closed:
@@ -342,27 +294,6 @@ class PeakTracker:
                 series.forget_before(oldest)
             # Saved once per finished hour: saving on every reading would keep postponing it.
             self._store.async_delay_save(self._to_dict, SAVE_DELAY_S)
-
-    def _drop_silent_reading(self, now_s: float) -> None:
-        """Stop counting a meter reading that has not been reported for `METER_SILENT_S`.
-
-        It counts up to the end of that grace time, as a reading that holds until the next.
-        """
-        reported_s = self._meter_reported_s
-        if self._meter_w is None or reported_s is None or now_s - reported_s <= METER_SILENT_S:
-            return
-        LOGGER.warning(
-            "The house power sensor %s has reported nothing for %d minutes: its last reading"
-            " (%.0f W) is no longer used until it reports again",
-            self.entity_id,
-            METER_SILENT_S // 60,
-            self._meter_w,
-        )
-        silent_from_s = reported_s + METER_SILENT_S
-        self._meter_w = None
-        self._meter_reported_s = None
-        self._import.hold(None, silent_from_s)
-        self._hold_house(silent_from_s)
 
     @property
     def _series(self) -> tuple[HourlyEnergy, ...]:
@@ -376,9 +307,9 @@ class PeakTracker:
 
     # --- reading ------------------------------------------------------------------------
 
-    def power_w(self, now: datetime) -> float | None:
-        """Return the house sensor's reading now (W, negative when exporting); None if not live."""
-        self._advance(now)
+    @property
+    def power_w(self) -> float | None:
+        """Return the latest reading of the house sensor (W, negative when exporting)."""
         return self._meter_w
 
     def running_hour_kwh(self, now: datetime) -> float:

@@ -92,7 +92,7 @@ LIMITS = SafetyLimits(
             7400,
             {"house_power_w": None},
             1380,
-            LimitReason.MAIN_FUSE,
+            LimitReason.HOUSE_POWER_UNKNOWN,
             id="fuse_with_the_house_draw_unknown_charges_at_the_minimum",
         ),
         pytest.param(

@@ -1,4 +1,4 @@
-"""Peak tracking: the meter integrated per hour, daily peaks, storage, month change, silence."""
+"""Peak tracking: the house meter integrated into hourly imports, daily peaks, storage and month change."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from typing import Any
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory, StepTickTimeFactory, TickingDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 import numpy as np
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.nordic_v2h.peaks import METER_SILENT_S, PeakTracker
+from custom_components.nordic_v2h.peaks import PeakTracker
 from quasar_simulator import QuasarSimulator
 
 from .cost_helpers import HOUSE_SENSOR, set_house_power, setup_entry, tariff_entry
@@ -33,35 +32,10 @@ def freezer() -> Any:
         yield clock
 
 
-# A live house meter reports its reading this often, changed or not.
-METER_REPORTS_EVERY = timedelta(minutes=10)
-
-
-def meter_reports(hass: HomeAssistant) -> None:
-    """Let the house meter write its reading again, unchanged, as a live meter does."""
-    state = hass.states.get(HOUSE_SENSOR)
-    if state is not None:
-        hass.states.async_set(HOUSE_SENSOR, state.state, state.attributes)
-
-
-async def move_to(
-    hass: HomeAssistant, freezer: Clock, moment: datetime, *, meter_live: bool = True
-) -> None:
-    """Move the clock to a moment and let every timer due by then run.
-
-    On the way a live meter (`meter_live`) reports its reading every `METER_REPORTS_EVERY`.
-    """
-    now = dt_util.utcnow()
-    while meter_live and now + METER_REPORTS_EVERY < moment:
-        now += METER_REPORTS_EVERY
-        freezer.move_to(now)
-        async_fire_time_changed(hass, now)
-        meter_reports(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
+async def move_to(hass: HomeAssistant, freezer: Clock, moment: datetime) -> None:
+    """Move the clock to a moment and let every timer due by then run."""
     freezer.move_to(moment)
     async_fire_time_changed(hass, moment)
-    if meter_live:
-        meter_reports(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
@@ -124,67 +98,23 @@ async def test_hour_integrates_house_sensor(
 
 
 @pytest.mark.parametrize(
-    ("events", "expected_kwh"),
-    [
-        pytest.param([(0, "4000")], 1.0, id="silent_meter_counts_its_grace_time_only"),
-        pytest.param(
-            # Counted 0-15 and, reported again at 40, 40-55: then silent once more.
-            [(0, "4000"), (40, "report")],
-            4.0 * 30 / 60,
-            id="same_reading_reported_counts_again",
-        ),
-        pytest.param([(0, "4000"), (45, "2000")], 1.0 + 0.5, id="new_reading_counts_again"),
-        pytest.param(
-            [(0, "4000"), (14, "report"), (28, "report"), (42, "report")],
-            4.0 * 57 / 60,
-            id="reports_within_the_grace_time_keep_it_counting",
-        ),
-    ],
-)
-async def test_a_silent_meter_stops_counting(
-    hass: HomeAssistant,
-    freezer: Clock,
-    simulator: QuasarSimulator,
-    caplog: pytest.LogCaptureFixture,
-    events: list[tuple[float, str]],
-    expected_kwh: float,
-) -> None:
-    """A meter that reports nothing for 15 minutes is unknown, not held, until it reports again."""
-    freezer.move_to(START)
-    set_house_power(hass, "0")
-    entry = tariff_entry(simulator.port)
-    await setup_entry(hass, entry, START)
-    for minute, event in events:
-        await move_to(hass, freezer, START + timedelta(minutes=minute), meter_live=False)
-        if event == "report":
-            meter_reports(hass)
-        else:
-            set_house_power(hass, event)
-        await hass.async_block_till_done()
-    end = START + timedelta(hours=1)
-    await move_to(hass, freezer, end, meter_live=False)
-
-    tracker = entry.runtime_data.peak_tracker
-    assert tracker is not None
-    assert tracker.hours_kwh[int(START.timestamp())] == pytest.approx(expected_kwh, abs=0.02)
-    last_event_minute = events[-1][0]
-    silent_at_end = 60 - last_event_minute > METER_SILENT_S / 60
-    assert (tracker.power_w(end) is None) is silent_at_end
-    # Every case has the meter silent for longer than the grace time at some point.
-    assert "has reported nothing for 15 minutes" in caplog.text
-    await hass.config_entries.async_unload(entry.entry_id)
-
-
-@pytest.mark.parametrize(
     ("fuse_w", "meter", "expected_w", "expected_reason"),
     [
-        pytest.param(11000, "live", 5000, "main_fuse", id="live_meter_leaves_room_for_the_house"),
-        pytest.param(11000, "silent", 1380, "main_fuse", id="silent_meter_charges_at_the_minimum"),
+        pytest.param(11000, "reading", 5000, "main_fuse", id="meter_leaves_room_for_the_house"),
+        pytest.param(
+            11000,
+            "unavailable",
+            1380,
+            "house_meter_not_reading",
+            id="meter_unavailable_charges_at_the_minimum",
+        ),
         pytest.param(11000, "back", 5000, "main_fuse", id="meter_back_gives_the_room_again"),
-        pytest.param(None, "silent", 7360, "charge_now", id="without_a_fuse_limit_charges_fully"),
+        pytest.param(
+            None, "unavailable", 7360, "charge_now", id="without_a_fuse_limit_charges_fully"
+        ),
     ],
 )
-async def test_main_fuse_needs_a_live_meter(
+async def test_main_fuse_needs_a_meter_reading(
     hass: HomeAssistant,
     freezer: Clock,
     simulator: QuasarSimulator,
@@ -193,7 +123,7 @@ async def test_main_fuse_needs_a_live_meter(
     expected_w: float,
     expected_reason: str,
 ) -> None:
-    """Charging fills the room the meter shows under the fuse; with the meter silent, the minimum."""
+    """Charging fills the room the meter shows under the fuse; with no reading, the minimum."""
     house_w = 6000.0
     freezer.move_to(START)
     set_house_power(hass, str(house_w))
@@ -202,14 +132,13 @@ async def test_main_fuse_needs_a_live_meter(
     await setup_entry(hass, entry, START)
     await select_mode(hass, "charge_now")
     moment = await polls_with_the_meter(hass, freezer, simulator, START, house_w, polls=3)
-    moment = await twenty_minutes_later(
-        hass, freezer, simulator, moment, meter_live=meter == "live"
-    )
+    if meter in ("unavailable", "back"):
+        set_house_power(hass, "unavailable")
+        moment = await settle(hass, freezer, simulator, moment)
     if meter == "back":
-        # The meter reads again: the house and the car at its minimum since the silence.
-        set_house_power(hass, str(house_w + simulator.power_w))
-        await hass.async_block_till_done()
-    await settle(hass, freezer, simulator, moment, meter_live=meter != "silent")
+        # The meter reads again, the house and the car, after every poll.
+        moment = await polls_with_the_meter(hass, freezer, simulator, moment, house_w, polls=4)
+    await settle(hass, freezer, simulator, moment)
 
     assert simulator.power_w == pytest.approx(expected_w, abs=250)
     assert state_of(hass, "sensor", "decision_reason") == expected_reason
@@ -219,14 +148,14 @@ async def test_main_fuse_needs_a_live_meter(
 @pytest.mark.parametrize(
     ("meter", "expected_w", "expected_reason"),
     [
-        pytest.param("live", -3000, "discharge_to_house", id="live_meter_covers_the_house"),
-        pytest.param("silent", 0, "house_meter_not_reading", id="silent_meter_no_discharge"),
+        pytest.param("reading", -3000, "discharge_to_house", id="meter_reading_covers_the_house"),
         pytest.param(
-            "unavailable", 0, "house_meter_not_reading", id="unavailable_meter_no_discharge"
+            "unavailable", 0, "house_meter_not_reading", id="meter_unavailable_no_discharge"
         ),
+        pytest.param("garbage", 0, "house_meter_not_reading", id="meter_not_a_number_no_discharge"),
     ],
 )
-async def test_discharge_to_house_needs_a_live_meter(
+async def test_discharge_to_house_needs_a_meter_reading(
     hass: HomeAssistant,
     freezer: Clock,
     simulator: QuasarSimulator,
@@ -234,7 +163,7 @@ async def test_discharge_to_house_needs_a_live_meter(
     expected_w: float,
     expected_reason: str,
 ) -> None:
-    """Discharge to house covers what the meter shows; with no live reading it exports nothing."""
+    """Discharge to house covers what the meter shows; with no reading it exports nothing."""
     house_w = 3000.0
     freezer.move_to(START)
     set_house_power(hass, str(house_w))
@@ -246,13 +175,9 @@ async def test_discharge_to_house_needs_a_live_meter(
     await select_mode(hass, "discharge")
     moment = await polls_with_the_meter(hass, freezer, simulator, moment, house_w, polls=3)
     assert simulator.power_w == pytest.approx(-house_w, abs=250)
-    if meter == "unavailable":
-        set_house_power(hass, "unavailable")
-        await hass.async_block_till_done()
-    moment = await twenty_minutes_later(
-        hass, freezer, simulator, moment, meter_live=meter == "live"
-    )
-    await settle(hass, freezer, simulator, moment, meter_live=meter == "live")
+    if meter != "reading":
+        set_house_power(hass, meter)
+    await settle(hass, freezer, simulator, moment)
 
     assert simulator.power_w == pytest.approx(expected_w, abs=250)
     assert state_of(hass, "sensor", "decision_reason") == expected_reason
@@ -272,8 +197,7 @@ async def test_daily_peaks_take_each_days_highest_hour(
     for offset, morning_kw, evening_kw in days:
         base = START + timedelta(days=offset)
         for hour, kw in ((0, morning_kw), (8, evening_kw)):
-            # Between the peaks the meter reads 0 W: silent or not, it adds nothing.
-            await move_to(hass, freezer, base + timedelta(hours=hour), meter_live=False)
+            await move_to(hass, freezer, base + timedelta(hours=hour))
             set_house_power(hass, str(kw * 1000))
             await hass.async_block_till_done()
             await move_to(hass, freezer, base + timedelta(hours=hour + 1))
@@ -501,46 +425,23 @@ async def polls_with_the_meter(
     return moment
 
 
-async def twenty_minutes_later(
-    hass: HomeAssistant,
-    freezer: Clock,
-    simulator: QuasarSimulator,
-    moment: datetime,
-    *,
-    meter_live: bool,
+async def settle(
+    hass: HomeAssistant, freezer: Clock, simulator: QuasarSimulator, moment: datetime
 ) -> datetime:
-    """Let 20 minutes pass with the meter live or silent: longer than the meter's grace time."""
-    moment += timedelta(minutes=20)
-    simulator.advance(5)
-    await move_to(hass, freezer, moment, meter_live=meter_live)
+    """Poll four times, 5 s apart: steps run at most every ten seconds (the refresh debouncer)."""
+    await hass.async_block_till_done()
+    for _ in range(4):
+        moment += timedelta(seconds=5)
+        await poll(hass, freezer, simulator, moment)
     return moment
 
 
-async def settle(
-    hass: HomeAssistant,
-    freezer: Clock,
-    simulator: QuasarSimulator,
-    moment: datetime,
-    *,
-    meter_live: bool,
-) -> None:
-    """Poll four times, 5 s apart: steps run at most every ten seconds (the refresh debouncer)."""
-    for _ in range(4):
-        moment += timedelta(seconds=5)
-        await poll(hass, freezer, simulator, moment, meter_live=meter_live)
-
-
 async def poll(
-    hass: HomeAssistant,
-    freezer: Clock,
-    simulator: QuasarSimulator,
-    at: datetime,
-    *,
-    meter_live: bool = True,
+    hass: HomeAssistant, freezer: Clock, simulator: QuasarSimulator, at: datetime
 ) -> None:
     """Let the charger act on what it was told, then move both clocks so that it is read."""
     simulator.advance(5)
-    await move_to(hass, freezer, at, meter_live=meter_live)
+    await move_to(hass, freezer, at)
 
 
 async def test_charger_readings_reach_the_tracker(

@@ -21,6 +21,7 @@ class LimitReason(StrEnum):
     MAX_SOC_REACHED = "max_soc_reached"
     V2H_NOT_ALLOWED = "v2h_not_allowed"
     MAIN_FUSE = "main_fuse"
+    HOUSE_POWER_UNKNOWN = "house_power_unknown"
     CHARGER_MAXIMUM = "charger_maximum"
     BELOW_MINIMUM_POWER = "below_minimum_power"
 
@@ -86,10 +87,10 @@ def apply_safety(
         if power_w > limits.max_charge_power_w:
             power_w, reason = float(limits.max_charge_power_w), LimitReason.CHARGER_MAXIMUM
         if limits.max_import_w is not None and house_power_w is None:
-            # The room under the fuse cannot be seen (the meter has no reading or went
-            # silent): the car takes the least it can rather than risk the house's fuse.
+            # The room under the fuse cannot be seen (the meter has no reading): the car
+            # takes the least it can rather than risk the house's fuse.
             if power_w > limits.min_power_w:
-                power_w, reason = float(limits.min_power_w), LimitReason.MAIN_FUSE
+                power_w, reason = float(limits.min_power_w), LimitReason.HOUSE_POWER_UNKNOWN
         elif limits.max_import_w is not None and house_power_w is not None:
             # A discharging car hides its power from the meter: the house draws that much more.
             house_without_charger_w = house_power_w - current_charger_power_w
