@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nordic_v2h.sensor import CostSensor
 from quasar_simulator import QuasarSimulator
@@ -39,24 +40,10 @@ def spiky_prices(now: datetime) -> dict[str, object]:
     return attributes
 
 
-@pytest.mark.parametrize(
-    ("house_sensor", "soc_pct", "discharges", "smart"),
-    [
-        # Above the 80 % target, so that the departure reserve never holds the energy back.
-        pytest.param(True, 90.0, True, True, id="meter_and_spike_discharge_to_shave_the_peak"),
-        pytest.param(False, 70.0, False, False, id="no_meter_falls_back_to_cheapest_and_waits"),
-        pytest.param(True, 30.0, False, True, id="at_minimum_soc_never_discharges"),
-    ],
-)
-async def test_auto_plans_on_all_in_prices_and_the_house(
-    hass: HomeAssistant,
-    simulator: QuasarSimulator,
-    house_sensor: bool,
-    soc_pct: float,
-    discharges: bool,
-    smart: bool,
-) -> None:
-    """A house above the step edge in an expensive hour makes Auto discharge; without a meter it only charges cheaply."""
+async def _auto_in_a_price_spike(
+    hass: HomeAssistant, simulator: QuasarSimulator, *, house_sensor: bool, soc_pct: float
+) -> MockConfigEntry:
+    """Set up Auto with the running hour's price spiking and the house above a step edge."""
     now = datetime.now(UTC)
     hass.states.async_set(PRICE_SENSOR, str(SPIKE_NOK), spiky_prices(now))
     set_house_power(hass, str(HOUSE_W))
@@ -76,6 +63,30 @@ async def test_auto_plans_on_all_in_prices_and_the_house(
     # itself as the house's draw; plan again now that the car's power is Auto's own.
     await entry.runtime_data.controller.async_replan()
     await advance(hass, simulator, 10)
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("house_sensor", "soc_pct", "discharges", "smart"),
+    [
+        # Above the 80 % target, so that the departure reserve never holds the energy back.
+        pytest.param(True, 90.0, True, True, id="meter_and_spike_discharge_to_shave_the_peak"),
+        pytest.param(False, 70.0, False, False, id="no_meter_falls_back_to_cheapest_and_waits"),
+        pytest.param(True, 30.0, False, True, id="at_minimum_soc_never_discharges"),
+    ],
+)
+async def test_auto_plans_on_all_in_prices_and_the_house(
+    hass: HomeAssistant,
+    simulator: QuasarSimulator,
+    house_sensor: bool,
+    soc_pct: float,
+    discharges: bool,
+    smart: bool,
+) -> None:
+    """A house above the step edge in an expensive hour makes Auto discharge; without a meter it only charges cheaply."""
+    entry = await _auto_in_a_price_spike(
+        hass, simulator, house_sensor=house_sensor, soc_pct=soc_pct
+    )
 
     plan = entry.runtime_data.controller.data.plan
     assert plan is not None
@@ -111,5 +122,23 @@ async def test_auto_plans_on_all_in_prices_and_the_house(
     assert all(slot.soc_pct_end is None or slot.soc_pct_end >= 30.0 - 1e-6 for slot in plan.slots)
     if soc_pct < 80.0:
         assert any(slot.power_w > 0 for slot in plan.slots)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_auto_does_not_discharge_without_a_meter_reading(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
+    """The plan wants V2H, but with the house meter unavailable a discharge could only export."""
+    entry = await _auto_in_a_price_spike(hass, simulator, house_sensor=True, soc_pct=90.0)
+    assert simulator.power_w < 0
+    set_house_power(hass, "unavailable")
+    await advance(hass, simulator, 10)
+    await advance(hass, simulator, 10)
+
+    assert simulator.power_w == 0
+    decision = hass.states.get(entity_id_for(hass, "sensor", "decision"))
+    assert decision is not None
+    assert decision.attributes["reason"] == "house_meter_not_reading"
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()

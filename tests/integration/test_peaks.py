@@ -112,6 +112,9 @@ async def test_hour_integrates_house_sensor(
         pytest.param(
             None, "unavailable", 7360, "charge_now", id="without_a_fuse_limit_charges_fully"
         ),
+        pytest.param(
+            11000, "none", 7360, "charge_now", id="fuse_limit_without_a_house_sensor_is_unused"
+        ),
     ],
 )
 async def test_main_fuse_needs_a_meter_reading(
@@ -128,7 +131,7 @@ async def test_main_fuse_needs_a_meter_reading(
     freezer.move_to(START)
     set_house_power(hass, str(house_w))
     options = {} if fuse_w is None else {"main_fuse_import_w": fuse_w}
-    entry = tariff_entry(simulator.port, options=options)
+    entry = tariff_entry(simulator.port, options=options, house_sensor=meter != "none")
     await setup_entry(hass, entry, START)
     await select_mode(hass, "charge_now")
     moment = await polls_with_the_meter(hass, freezer, simulator, START, house_w, polls=3)
@@ -153,6 +156,7 @@ async def test_main_fuse_needs_a_meter_reading(
             "unavailable", 0, "house_meter_not_reading", id="meter_unavailable_no_discharge"
         ),
         pytest.param("garbage", 0, "house_meter_not_reading", id="meter_not_a_number_no_discharge"),
+        pytest.param("nan", 0, "house_meter_not_reading", id="meter_nan_no_discharge"),
     ],
 )
 async def test_discharge_to_house_needs_a_meter_reading(
