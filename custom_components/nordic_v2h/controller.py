@@ -343,10 +343,6 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             hour_import_kwh=tracker.running_hour_kwh(now),
             previous_setpoint_w=self.last_written_w,
         )
-        if setpoint.power_w < 0 and meter_w is None and not settings.allow_export:
-            # How much of a discharge would stay in the house cannot be seen: none, rather
-            # than an export that is not allowed.
-            return 0.0, Reason.HOUSE_METER_NOT_READING
         return setpoint.power_w, setpoint.reason
 
     def _discharge_to_house_w(self) -> float | None:

@@ -117,6 +117,12 @@ def _inputs(
             id="v2h_off_stops_discharge",
         ),
         pytest.param(
+            _inputs(plan_w=-3000.0, house_w=None),
+            0.0,
+            ReasonKey.HOUSE_METER_NOT_READING,
+            id="no_house_reading_no_discharge_without_export",
+        ),
+        pytest.param(
             _inputs(max_import_w=8000.0),
             5000.0,
             ReasonKey.MAIN_FUSE,

@@ -218,7 +218,11 @@ def _safe(inputs: RuleInputs, power_w: float, reason: ReasonKey) -> tuple[float,
         if vehicle.soc_pct <= vehicle.min_soc_pct:
             return 0.0, ReasonKey.MIN_SOC_REACHED, True
         power_w = max(power_w, -charger.max_discharge_w)
-        if not inputs.allow_export and inputs.house_power_w is not None:
+        if not inputs.allow_export:
+            if inputs.house_power_w is None:
+                # How much would stay in the house cannot be seen: no discharge rather
+                # than an export that is not allowed.
+                return 0.0, ReasonKey.HOUSE_METER_NOT_READING, True
             power_w = max(power_w, -max(inputs.house_power_w, 0.0))
         if -power_w < charger.min_power_w:
             # Too little to cover with the charger's minimum: idle rather than export.

@@ -55,6 +55,7 @@ class ReasonKey(StrEnum):
     MAIN_FUSE = "main_fuse"
     MIN_SOC_REACHED = "min_soc_reached"
     SOC_UNKNOWN_NO_DISCHARGE = "soc_unknown_no_discharge"
+    HOUSE_METER_NOT_READING = "house_meter_not_reading"
     MISSING_INPUTS = "missing_inputs"
 
 
