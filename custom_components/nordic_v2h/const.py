@@ -40,6 +40,11 @@ CHARGER_POLL_INTERVAL: Final = timedelta(seconds=5)
 # Control is handed back to the charger when it has been unreachable this long, so a lost
 # connection never leaves the car (dis)charging on a stale command once it comes back.
 CHARGER_LOST_RELEASE_AFTER: Final = timedelta(minutes=2)
+# A charger that answers with an error or a value it cannot have is handed back once that has
+# lasted this long. One busy reply or one torn read is no fault, and handing back on it would
+# let the charger run itself for a moment; until then it runs on the last command, as between
+# two polls.
+CHARGER_FAULT_RELEASE_AFTER: Final = timedelta(seconds=15)
 PLAN_INTERVAL: Final = timedelta(minutes=15)
 
 STORAGE_VERSION: Final = 1

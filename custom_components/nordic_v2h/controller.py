@@ -20,7 +20,12 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .const import CHARGER_LOST_RELEASE_AFTER, LOGGER, OperatingMode
+from .const import (
+    CHARGER_FAULT_RELEASE_AFTER,
+    CHARGER_LOST_RELEASE_AFTER,
+    LOGGER,
+    OperatingMode,
+)
 from .core.safety import LimitReason, SafetyLimits, apply_safety
 from .core.timeseries import QUARTER_S, floor_to_slot
 from .core.types import ReasonKey
@@ -72,6 +77,7 @@ class Reason(StrEnum):
     CHARGER_UNREACHABLE = "charger_unreachable"
     CHARGER_ERROR = "charger_error"
     CHARGER_READINGS_INVALID = "charger_readings_invalid"
+    CHARGER_READING_FAILED = "charger_reading_failed"
     CONTROL_FAILED = "control_failed"
     HOUSE_METER_NOT_READING = "house_meter_not_reading"
     STARTING = "starting"
@@ -151,6 +157,9 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         self._plan: AutoPlan | None = None
         self._plan_key: tuple[object, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
+        # A failing charger stops notifying after its first failed poll, so the step that must
+        # hand control back after a fault or an outage is timed here.
+        self._unsub_recheck: CALLBACK_TYPE | None = None
         self.data = ControlStatus(
             decision=Decision.IDLE,
             reason=Reason.STARTING,
@@ -176,6 +185,14 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         """Stop reacting to anything."""
         while self._unsubscribers:
             self._unsubscribers.pop()()
+        self._cancel_recheck()
+
+    @callback
+    def _cancel_recheck(self) -> None:
+        """Drop the timed step, if one is waiting."""
+        if self._unsub_recheck is not None:
+            self._unsub_recheck()
+            self._unsub_recheck = None
 
     @callback
     def _schedule_quarter_tick(self, now: datetime) -> None:
@@ -191,6 +208,20 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             self.hass, tick, floor_to_slot(now) + timedelta(seconds=QUARTER_S)
         )
         self._unsubscribers.append(unsub)
+
+    @callback
+    def _async_recheck_at(self, moment: datetime) -> None:
+        """Run the control step again at `moment` (the latest request wins)."""
+        if self._stopped:
+            return
+        self._cancel_recheck()
+
+        @callback
+        def recheck(_moment: datetime) -> None:
+            self._unsub_recheck = None
+            self._async_schedule_run()
+
+        self._unsub_recheck = async_track_point_in_utc_time(self.hass, recheck, moment)
 
     @callback
     def _async_schedule_run(self) -> None:
@@ -255,8 +286,17 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             refused = await self._async_release_locked()
             return self._status(Decision.OFF, refused or Reason.MODE_OFF, 0, now)
         if self._charger_readings_invalid():
-            # The charger answers, so its watchdog never trips, but nothing it says can be
-            # trusted: hand it back now rather than run on the last command.
+            release_at = self._fault_release_utc()
+            if self.in_control and release_at is not None and now < release_at:
+                # One error reply or torn read: the last command runs on for a few seconds,
+                # as it does between two polls, rather than the charger taking over.
+                self._async_recheck_at(release_at)
+                held_w = self.last_written_w or 0
+                return self._status(
+                    _decision_for(held_w), Reason.CHARGER_READING_FAILED, held_w, now
+                )
+            # The charger answers, so its watchdog never trips, but nothing it has said for a
+            # while can be trusted: hand it back rather than run on the last command.
             await self._async_release_locked()
             return self._status(Decision.OFF, Reason.CHARGER_READINGS_INVALID, 0, now)
         if not self.charger.last_update_success or self.charger.data is None:
@@ -420,18 +460,28 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         await self.transport.set_power(power_w)
         self.last_written_w = power_w
 
+    def _fault_release_utc(self) -> datetime | None:
+        """Return when a charger answering with faults is handed back (None: at once)."""
+        last = self.charger.last_success_utc
+        return None if last is None else last + CHARGER_FAULT_RELEASE_AFTER
+
     @callback
     def _forget_control_after_outage(self, now: datetime) -> None:
         """After a long outage assume the charger's watchdog took control back."""
         last = self.charger.last_success_utc
-        if self.in_control and (last is None or now - last > CHARGER_LOST_RELEASE_AFTER):
-            LOGGER.warning(
-                "The charger has been unreachable since %s; control is handed back when it returns",
-                last,
-            )
-            self.in_control = False
-            self.last_written_w = None
-            self.release_after_outage = True
+        if not self.in_control:
+            return
+        if last is not None and now - last <= CHARGER_LOST_RELEASE_AFTER:
+            # Look again once the outage has lasted long enough to count.
+            self._async_recheck_at(last + CHARGER_LOST_RELEASE_AFTER + timedelta(seconds=1))
+            return
+        LOGGER.warning(
+            "The charger has been unreachable since %s; control is handed back when it returns",
+            last,
+        )
+        self.in_control = False
+        self.last_written_w = None
+        self.release_after_outage = True
 
     def _charger_readings_invalid(self) -> bool:
         """Return True when the charger's last reading failed on what it said, not on the link."""
@@ -456,6 +506,8 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         # A step waiting in the refresh debouncer would otherwise run after the release.
         await self.async_shutdown()
         await self.async_release_control()
+        # A step that ran while stopping may have asked to look again.
+        self._cancel_recheck()
 
     async def async_retry_control(self) -> None:
         """Take control from scratch at the next write (the owner fixed the charger's settings)."""

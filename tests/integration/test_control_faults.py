@@ -136,19 +136,89 @@ async def test_a_refused_hand_back_is_tried_again(
     assert controller.data.reason is Reason.MODE_OFF
 
 
-async def test_readings_that_make_no_sense_hand_control_back(
-    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
-) -> None:
-    """The charger still answers, so its own watchdog never trips: we must let go."""
-    await _charging(hass, simulator)
+def _answer_busy(simulator: QuasarSimulator) -> None:
+    simulator.faults.exception_code = ExceptionCode.SERVER_DEVICE_BUSY
+
+
+def _report_soc_250(simulator: QuasarSimulator) -> None:
     simulator.faults.register_overrides[SOC_REGISTER] = 250
-    await _poll(hass, simulator, 2)
+
+
+def _answer_half_the_registers(simulator: QuasarSimulator) -> None:
+    simulator.faults.short_responses = True
+
+
+def _clear_faults(simulator: QuasarSimulator) -> None:
+    simulator.faults.exception_code = None
+    simulator.faults.register_overrides.clear()
+    simulator.faults.short_responses = False
+
+
+# Faults of the readings alone; the charger still takes commands.
+BAD_READINGS = [
+    pytest.param(_report_soc_250, id="state_of_charge_250"),
+    pytest.param(_answer_half_the_registers, id="torn_read"),
+]
+
+
+@pytest.mark.parametrize(
+    "bad_reading", [pytest.param(_answer_busy, id="busy_reply"), *BAD_READINGS]
+)
+async def test_a_single_bad_reading_keeps_the_last_command(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: QuasarSimulator,
+    bad_reading: Callable[[QuasarSimulator], None],
+) -> None:
+    """One busy reply or torn read is no fault: the charger is not handed control for it."""
+    await _charging(hass, simulator)
     controller = init_integration.runtime_data.controller
+    written_w = controller.last_written_w
+    assert written_w is not None
+    assert written_w > 0
+    bad_reading(simulator)
+    # Two polls: the step after the first waits out the control step's debounce.
+    await _poll(hass, simulator, 2)
+    assert not init_integration.runtime_data.charger_coordinator.last_update_success
+    assert simulator.control_mode is ControlMode.REMOTE
+    assert controller.data.reason is Reason.CHARGER_READING_FAILED
+    assert controller.data.decision is Decision.CHARGE
+    assert controller.data.setpoint_w == written_w
+    assert simulator.power_w > 1000
+    _clear_faults(simulator)
+    await _poll(hass, simulator, 2)
+    assert simulator.control_mode is ControlMode.REMOTE
+    assert controller.data.reason is Reason.CHARGE_NOW
+
+
+@pytest.mark.parametrize("bad_reading", BAD_READINGS)
+async def test_bad_readings_for_15_seconds_hand_control_back(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: QuasarSimulator,
+    bad_reading: Callable[[QuasarSimulator], None],
+) -> None:
+    """The charger still answers, so its own watchdog never trips: we must let go.
+
+    A failing coordinator tells its listeners only of the first failure, so the hand-back
+    comes from the controller's own timer, with nothing else happening.
+    """
+    await _charging(hass, simulator)
+    controller = init_integration.runtime_data.controller
+    charger = init_integration.runtime_data.charger_coordinator
+    bad_reading(simulator)
+    await _poll(hass, simulator, 2)
+    assert simulator.control_mode is ControlMode.REMOTE
+    assert controller.data.reason is Reason.CHARGER_READING_FAILED
+    # Pretend the last good reading is 20 seconds old rather than waiting for it.
+    assert charger.last_success_utc is not None
+    charger.last_success_utc -= timedelta(seconds=20)
+    await _poll(hass, simulator, 5)
     assert simulator.control_mode is ControlMode.USER
     assert controller.data.reason is Reason.CHARGER_READINGS_INVALID
     assert controller.data.decision is Decision.OFF
     # Sensible readings again: Charge now takes control again.
-    del simulator.faults.register_overrides[SOC_REGISTER]
+    _clear_faults(simulator)
     await _poll(hass, simulator, 2)
     assert simulator.control_mode is ControlMode.REMOTE
     assert controller.data.reason is Reason.CHARGE_NOW

@@ -145,6 +145,34 @@ async def test_long_outage_hands_control_back_when_the_charger_returns(
     assert simulator.control_mode is ControlMode.USER
 
 
+async def test_a_long_outage_is_noticed_with_nothing_else_happening(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """A failing charger tells the controller only of its first failed poll: the controller
+    looks again by itself once the outage has lasted two minutes."""
+    await select_mode(hass, "charge_now")
+    await select_mode(hass, "idle")
+    await simulator.stop()
+    charger = init_integration.runtime_data.charger_coordinator
+    controller = init_integration.runtime_data.controller
+    # The first failed poll, then the controller's debounced step after it.
+    for seconds in (10, 25):
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert not charger.last_update_success
+    assert controller.in_control
+    assert not controller.release_after_outage
+    # Pretend the last good reading is three minutes old; only the controller's own timer,
+    # set for two minutes after that reading, can run a step now.
+    assert charger.last_success_utc is not None
+    charger.last_success_utc -= timedelta(minutes=3)
+    for seconds in (130, 145):
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert controller.release_after_outage
+    assert not controller.in_control
+
+
 async def test_removing_the_entry_deletes_what_it_stored(
     hass: HomeAssistant, simulator: QuasarSimulator, hass_storage: dict[str, Any]
 ) -> None:
