@@ -26,6 +26,7 @@ from .const import (
     LOGGER,
     OperatingMode,
 )
+from .core.meter_watch import MeterWatch
 from .core.safety import LimitReason, SafetyLimits, apply_safety
 from .core.timeseries import QUARTER_S, floor_to_slot
 from .core.types import ReasonKey
@@ -160,6 +161,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         # A failing charger stops notifying after its first failed poll, so the step that must
         # hand control back after a fault or an outage is timed here.
         self._unsub_recheck: CALLBACK_TYPE | None = None
+        self._meter_watch = MeterWatch()
         self.data = ControlStatus(
             decision=Decision.IDLE,
             reason=Reason.STARTING,
@@ -312,6 +314,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
                 # Still ours: the next step tries again before anything is written.
                 return self._status(Decision.IDLE, refused, 0, now)
             self.release_after_outage = False
+        self._watch_house_meter(state, now)
         requested_w, reason = await self._async_requested_power(state, now)
         # The safety limits name the reason when they change the request.
         limits = SafetyLimits(
@@ -372,7 +375,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         if tracker is None:
             return plan.power_now_w, plan.reason
         # The rule layer guards the running clock hour's import with what the meter measures.
-        meter_w = tracker.power_w
+        meter_w = None if self._meter_watch.frozen else tracker.power_w
         setpoint = realtime_setpoint(
             now_utc=now,
             auto_plan=plan,
@@ -434,11 +437,42 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             self._plan_key = key
         return self._plan
 
+    @property
+    def house_meter_stopped(self) -> bool:
+        """Return whether the house meter is judged stuck on its last value."""
+        return self._meter_watch.frozen
+
     def _house_power_w(self) -> float | None:
-        """Return the house's import in W from the configured meter sensor, if it has a number."""
-        if not self.house_power_entity:
+        """Return the house's import in W from the configured meter, if it has a live number."""
+        if not self.house_power_entity or self._meter_watch.frozen:
             return None
         return power_w_from_state(self.hass.states.get(self.house_power_entity))
+
+    @callback
+    def _watch_house_meter(self, state: ChargerState, now: datetime) -> None:
+        """Judge whether the house meter has stopped: a live one shows the car's large changes.
+
+        A stopped meter counts as no reading until its value changes again.
+        """
+        if not self.house_power_entity:
+            return
+        meter = self.hass.states.get(self.house_power_entity)
+        was_frozen = self._meter_watch.frozen
+        frozen = self._meter_watch.observe(
+            now,
+            meter_w=power_w_from_state(meter),
+            meter_changed_utc=None if meter is None else meter.last_changed,
+            car_w=state.power_w,
+        )
+        if frozen and not was_frozen:
+            LOGGER.warning(
+                "The house meter %s has not changed since %s although the car's power did; "
+                "it counts as having no reading until its value changes",
+                self.house_power_entity,
+                self._meter_watch.meter_changed_utc,
+            )
+        elif was_frozen and not frozen:
+            LOGGER.info("The house meter %s reads again", self.house_power_entity)
 
     async def _async_write(self, power_w: int, state: ChargerState) -> None:
         """Take control when needed and write the setpoint if it changed enough to matter."""

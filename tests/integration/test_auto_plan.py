@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from freezegun import freeze_time
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
@@ -142,3 +143,25 @@ async def test_auto_does_not_discharge_without_a_meter_reading(
     assert decision.attributes["reason"] == "house_meter_not_reading"
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def test_auto_does_not_discharge_on_a_meter_that_stopped(
+    hass: HomeAssistant, simulator: QuasarSimulator
+) -> None:
+    """The meter keeps its last value five minutes after the car began to discharge: the car's
+    change never showed on it, so it is not trusted to cap the discharge at the house's draw."""
+    # Five past the hour, so the spike lasts the whole test.
+    start = datetime.now(UTC).replace(minute=5, second=0, microsecond=0)
+    with freeze_time(start, tick=True) as clock:
+        entry = await _auto_in_a_price_spike(hass, simulator, house_sensor=True, soc_pct=90.0)
+        assert simulator.power_w < 0
+        clock.move_to(start + timedelta(minutes=6))
+        await advance(hass, simulator, 10)
+        await advance(hass, simulator, 10)
+
+        assert simulator.power_w == 0
+        decision = hass.states.get(entity_id_for(hass, "sensor", "decision"))
+        assert decision is not None
+        assert decision.attributes["reason"] == "house_meter_not_reading"
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()

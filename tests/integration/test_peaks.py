@@ -188,6 +188,53 @@ async def test_discharge_to_house_needs_a_meter_reading(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.parametrize(
+    ("meter", "expected_w", "expected_reason"),
+    [
+        pytest.param("live", 5000, "main_fuse", id="live_meter_keeps_the_fuse_room"),
+        pytest.param(
+            "stuck", 1380, "house_meter_not_reading", id="stuck_meter_charges_at_the_minimum"
+        ),
+        pytest.param("stuck_then_live", 5000, "main_fuse", id="meter_moving_again_is_trusted"),
+    ],
+)
+async def test_a_meter_that_stopped_counts_as_no_reading(
+    hass: HomeAssistant,
+    freezer: Clock,
+    simulator: QuasarSimulator,
+    meter: str,
+    expected_w: float,
+    expected_reason: str,
+) -> None:
+    """The car's 5 kW start must show on the whole-house meter; one stuck at 6 kW for five
+    minutes after it is not trusted with the fuse any more."""
+    house_w = 6000.0
+    freezer.move_to(START)
+    set_house_power(hass, str(house_w))
+    entry = tariff_entry(simulator.port, options={"main_fuse_import_w": 11000})
+    await setup_entry(hass, entry, START)
+    await select_mode(hass, "charge_now")
+    if meter == "live":
+        moment = await polls_with_the_meter(hass, freezer, simulator, START, house_w, polls=3)
+    else:
+        # The meter keeps showing 6 kW. Trusted, it reads as the house making room for the
+        # car, and the car goes to its full 7.4 kW: 13.4 kW under an 11 kW fuse.
+        moment = await settle(hass, freezer, simulator, START)
+        assert simulator.power_w == pytest.approx(7360, abs=250)
+    moment = await settle(hass, freezer, simulator, moment + timedelta(minutes=5))
+    if meter == "stuck_then_live":
+        assert simulator.power_w == pytest.approx(1380, abs=250)
+        moment = await polls_with_the_meter(hass, freezer, simulator, moment, house_w, polls=4)
+    elif meter == "live":
+        moment = await polls_with_the_meter(hass, freezer, simulator, moment, house_w, polls=2)
+    await settle(hass, freezer, simulator, moment)
+
+    assert simulator.power_w == pytest.approx(expected_w, abs=250)
+    assert state_of(hass, "sensor", "decision_reason") == expected_reason
+    assert entry.runtime_data.controller.house_meter_stopped is (meter == "stuck")
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_daily_peaks_take_each_days_highest_hour(
     hass: HomeAssistant, freezer: Clock, simulator: QuasarSimulator
 ) -> None:
