@@ -23,6 +23,7 @@ from homeassistant.util import dt as dt_util
 from .const import (
     CHARGER_FAULT_RELEASE_AFTER,
     CHARGER_LOST_RELEASE_AFTER,
+    CHARGER_POLL_INTERVAL,
     LOGGER,
     OperatingMode,
 )
@@ -272,13 +273,27 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             if self._stopped:
                 return self._status(Decision.OFF, Reason.MODE_OFF, 0, now)
             try:
-                return await self._async_control_step(now)
+                status = await self._async_control_step(now)
             except Exception:  # noqa: BLE001 - any fault of ours must hand the charger back
                 # A fault of our own (a plan that could not be made, a value out of range)
                 # must not leave the charger on its last command: hand it back.
                 LOGGER.exception("The control step failed; control is handed back to the charger")
                 await self._async_release_locked()
-                return self._status(Decision.OFF, Reason.CONTROL_FAILED, 0, now)
+                status = self._status(Decision.OFF, Reason.CONTROL_FAILED, 0, now)
+            self._keep_stepping_while_the_charger_fails()
+            return status
+
+    @callback
+    def _keep_stepping_while_the_charger_fails(self) -> None:
+        """While control is ours and the charger fails, make sure another step comes.
+
+        The charger tells its listeners only of the first failure in a row, and the refresh
+        debouncer drops a request made while a step runs, so that one notice can be lost; a
+        hand-back the charger refused must be tried again too. The steps for a fault or an
+        outage set their own, exact, time.
+        """
+        if self.in_control and not self.charger.last_update_success and not self._unsub_recheck:
+            self._async_recheck_at(dt_util.utcnow() + CHARGER_POLL_INTERVAL)
 
     async def _async_control_step(self, now: datetime) -> ControlStatus:
         """Decide and write the setpoint for this moment (the control lock is held)."""
@@ -298,9 +313,10 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
                     _decision_for(held_w), Reason.CHARGER_READING_FAILED, held_w, now
                 )
             # The charger answers, so its watchdog never trips, but nothing it has said for a
-            # while can be trusted: hand it back rather than run on the last command.
-            await self._async_release_locked()
-            return self._status(Decision.OFF, Reason.CHARGER_READINGS_INVALID, 0, now)
+            # while can be trusted: hand it back rather than run on the last command. A refusal
+            # keeps control ours, and the next step tries again.
+            refused = await self._async_release_locked()
+            return self._status(Decision.OFF, refused or Reason.CHARGER_READINGS_INVALID, 0, now)
         if not self.charger.last_update_success or self.charger.data is None:
             self._forget_control_after_outage(now)
             return self._status(Decision.IDLE, Reason.CHARGER_UNREACHABLE, 0, now)
@@ -375,7 +391,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         if tracker is None:
             return plan.power_now_w, plan.reason
         # The rule layer guards the running clock hour's import with what the meter measures.
-        meter_w = None if self._meter_watch.frozen else tracker.power_w
+        meter_w = None if self._meter_watch.stuck else tracker.power_w
         setpoint = realtime_setpoint(
             now_utc=now,
             auto_plan=plan,
@@ -438,40 +454,40 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         return self._plan
 
     @property
-    def house_meter_stopped(self) -> bool:
+    def house_meter_stuck(self) -> bool:
         """Return whether the house meter is judged stuck on its last value."""
-        return self._meter_watch.frozen
+        return self._meter_watch.stuck
 
     def _house_power_w(self) -> float | None:
         """Return the house's import in W from the configured meter, if it has a live number."""
-        if not self.house_power_entity or self._meter_watch.frozen:
+        if not self.house_power_entity or self._meter_watch.stuck:
             return None
         return power_w_from_state(self.hass.states.get(self.house_power_entity))
 
     @callback
     def _watch_house_meter(self, state: ChargerState, now: datetime) -> None:
-        """Judge whether the house meter has stopped: a live one shows the car's large changes.
+        """Judge whether the house meter is stuck: a live one shows the car's large changes.
 
-        A stopped meter counts as no reading until its value changes again.
+        A stuck meter counts as no reading until its value changes again.
         """
         if not self.house_power_entity:
             return
         meter = self.hass.states.get(self.house_power_entity)
-        was_frozen = self._meter_watch.frozen
-        frozen = self._meter_watch.observe(
+        was_stuck = self._meter_watch.stuck
+        stuck = self._meter_watch.observe(
             now,
             meter_w=power_w_from_state(meter),
             meter_changed_utc=None if meter is None else meter.last_changed,
             car_w=state.power_w,
         )
-        if frozen and not was_frozen:
+        if stuck and not was_stuck:
             LOGGER.warning(
                 "The house meter %s has not changed since %s although the car's power did; "
                 "it counts as having no reading until its value changes",
                 self.house_power_entity,
                 self._meter_watch.meter_changed_utc,
             )
-        elif was_frozen and not frozen:
+        elif was_stuck and not stuck:
             LOGGER.info("The house meter %s reads again", self.house_power_entity)
 
     async def _async_write(self, power_w: int, state: ChargerState) -> None:

@@ -111,7 +111,7 @@ async def async_get_config_entry_diagnostics(
         "controller": {
             "in_control": data.controller.in_control,
             "last_written_w": data.controller.last_written_w,
-            "house_meter_stopped": data.controller.house_meter_stopped,
+            "house_meter_stuck": data.controller.house_meter_stuck,
             **status_as_dict(data.controller.data, data.settings.current, now),
         },
         "house": _house_as_dict(data.peak_tracker, now),

@@ -90,7 +90,7 @@ def _watch(observations: list[Observation]) -> list[bool]:
                 (330, 2000.0, 0, 0.0),
             ],
             [False, False, True, True, True],
-            id="frozen_stays_frozen_when_the_car_falls_back",
+            id="stuck_stays_stuck_when_the_car_falls_back",
         ),
         pytest.param(
             [

@@ -8,13 +8,14 @@ Prices come from a Nord Pool-style sensor holding a recorded real day (ENTSO-E, 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from freezegun import freeze_time
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
@@ -31,6 +32,7 @@ from custom_components.nordic_v2h.const import (
     CONF_UNIT_ID,
     DOMAIN,
 )
+from custom_components.nordic_v2h.core.timeseries import floor_to_slot
 from quasar_simulator import QuasarSimulator
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -139,3 +141,15 @@ async def init_integration(
     if mock_config_entry.state is ConfigEntryState.LOADED:
         await hass.config_entries.async_unload(mock_config_entry.entry_id)
         await hass.async_block_till_done()
+
+
+@pytest.fixture
+def quiet_quarter() -> Iterator[None]:
+    """A clock a minute into a quarter-hour and ticking on, so that no quarter-hour step comes
+    for 14 minutes and only the step under test can act. Ask for it before the entry is set up.
+
+    It starts in the past: leaving it then moves the clock forward, which timers survive.
+    """
+    start = floor_to_slot(datetime.now(UTC)) - timedelta(minutes=14)
+    with freeze_time(start, tick=True):
+        yield

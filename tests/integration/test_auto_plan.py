@@ -145,13 +145,13 @@ async def test_auto_does_not_discharge_without_a_meter_reading(
     await hass.async_block_till_done()
 
 
-async def test_auto_does_not_discharge_on_a_meter_that_stopped(
+async def test_auto_does_not_discharge_on_a_meter_stuck_on_its_last_value(
     hass: HomeAssistant, simulator: QuasarSimulator
 ) -> None:
     """The meter keeps its last value five minutes after the car began to discharge: the car's
     change never showed on it, so it is not trusted to cap the discharge at the house's draw."""
-    # Five past the hour, so the spike lasts the whole test.
-    start = datetime.now(UTC).replace(minute=5, second=0, microsecond=0)
+    # Five past the next hour (the clock only moves forward), so the spike lasts the whole test.
+    start = (datetime.now(UTC) + timedelta(hours=1)).replace(minute=5, second=0, microsecond=0)
     with freeze_time(start, tick=True) as clock:
         entry = await _auto_in_a_price_spike(hass, simulator, house_sensor=True, soc_pct=90.0)
         assert simulator.power_w < 0

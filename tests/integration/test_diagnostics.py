@@ -34,7 +34,7 @@ async def test_diagnostics(hass: HomeAssistant, init_integration: MockConfigEntr
     assert len(series["values_per_kwh"]) >= 92
     controller = diagnostics["controller"]
     assert controller["mode"] == "auto"
-    assert controller["house_meter_stopped"] is False
+    assert controller["house_meter_stuck"] is False
     assert controller["plan"]["slots"]
 
 

@@ -146,7 +146,10 @@ async def test_long_outage_hands_control_back_when_the_charger_returns(
 
 
 async def test_a_long_outage_is_noticed_with_nothing_else_happening(
-    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+    hass: HomeAssistant,
+    quiet_quarter: None,
+    init_integration: MockConfigEntry,
+    simulator: QuasarSimulator,
 ) -> None:
     """A failing charger tells the controller only of its first failed poll: the controller
     looks again by itself once the outage has lasted two minutes."""

@@ -198,7 +198,7 @@ async def test_discharge_to_house_needs_a_meter_reading(
         pytest.param("stuck_then_live", 5000, "main_fuse", id="meter_moving_again_is_trusted"),
     ],
 )
-async def test_a_meter_that_stopped_counts_as_no_reading(
+async def test_a_meter_stuck_on_its_last_value_counts_as_no_reading(
     hass: HomeAssistant,
     freezer: Clock,
     simulator: QuasarSimulator,
@@ -231,7 +231,7 @@ async def test_a_meter_that_stopped_counts_as_no_reading(
 
     assert simulator.power_w == pytest.approx(expected_w, abs=250)
     assert state_of(hass, "sensor", "decision_reason") == expected_reason
-    assert entry.runtime_data.controller.house_meter_stopped is (meter == "stuck")
+    assert entry.runtime_data.controller.house_meter_stuck is (meter == "stuck")
     await hass.config_entries.async_unload(entry.entry_id)
 
 

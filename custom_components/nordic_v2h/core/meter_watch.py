@@ -12,28 +12,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 # A change of the car's power that every live whole-house meter shows.
-CAR_STEP_W = 1500.0
+CAR_STEP_W: Final = 1500.0
 # How long a live meter may take to show it: AMS/HAN readers publish every 2-10 s, and cloud
 # relays within a minute or two.
-FROZEN_AFTER = timedelta(minutes=5)
-# An import-only meter reads zero while the house exports, whatever the car does.
-ZERO_IMPORT_W = 50.0
+STUCK_AFTER: Final = timedelta(minutes=5)
+# An import-only meter reads zero while the house exports, whatever the car does. A two-way
+# meter within this of zero is not judged either.
+ZERO_IMPORT_W: Final = 50.0
 
 
 @dataclass(slots=True)
 class MeterWatch:
     """Follows the meter's changes against the car's power, one observation per control step.
 
-    Once judged frozen, the meter stays so until its value changes: the car's power falls
+    Once judged stuck, the meter stays so until its value changes: the car's power falls
     back when the meter is distrusted, and that must not make the meter trusted again.
     """
 
     meter_changed_utc: datetime | None = None
     car_w_at_meter_change: float = 0.0
     car_moved_utc: datetime | None = None
-    frozen: bool = False
+    stuck: bool = False
 
     def observe(
         self,
@@ -43,7 +45,7 @@ class MeterWatch:
         meter_changed_utc: datetime | None,
         car_w: float | None,
     ) -> bool:
-        """Take one observation and return whether the meter is judged frozen.
+        """Take one observation and return whether the meter is judged stuck.
 
         `meter_changed_utc` is when the meter's value last changed; `car_w` is the car's
         power as the charger measures it, None when the charger has no reading.
@@ -56,18 +58,19 @@ class MeterWatch:
             # The meter moved, so it is alive: measure the car from here.
             self._restart(meter_changed_utc, car_w or 0.0)
             return False
-        if self.frozen or car_w is None:
-            return self.frozen
+        if self.stuck or car_w is None:
+            return self.stuck
         if abs(car_w - self.car_w_at_meter_change) < CAR_STEP_W:
             self.car_moved_utc = None
             return False
         if self.car_moved_utc is None:
             self.car_moved_utc = now_utc
-        self.frozen = abs(meter_w) >= ZERO_IMPORT_W and now_utc - self.car_moved_utc >= FROZEN_AFTER
-        return self.frozen
+        self.stuck = abs(meter_w) >= ZERO_IMPORT_W and now_utc - self.car_moved_utc >= STUCK_AFTER
+        return self.stuck
 
     def _restart(self, meter_changed_utc: datetime | None, car_w: float) -> None:
+        """Measure the car from the meter's latest change, trusting the meter again."""
         self.meter_changed_utc = meter_changed_utc
         self.car_w_at_meter_change = car_w
         self.car_moved_utc = None
-        self.frozen = False
+        self.stuck = False
