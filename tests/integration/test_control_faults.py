@@ -191,6 +191,24 @@ async def test_a_single_bad_reading_keeps_the_last_command(
     assert controller.data.reason is Reason.CHARGE_NOW
 
 
+async def _bad_readings_for_20_seconds(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    simulator: QuasarSimulator,
+    bad_reading: Callable[[QuasarSimulator], None],
+) -> None:
+    """Make the readings go bad; two polls later, pretend the last good one is 20 s old (rather
+    than wait for it), and poll on long enough for the hand-back."""
+    bad_reading(simulator)
+    await _poll(hass, simulator, 2)
+    assert simulator.control_mode is ControlMode.REMOTE
+    assert entry.runtime_data.controller.data.reason is Reason.CHARGER_READING_FAILED
+    charger = entry.runtime_data.charger_coordinator
+    assert charger.last_success_utc is not None
+    charger.last_success_utc -= timedelta(seconds=20)
+    await _poll(hass, simulator, 5)
+
+
 @pytest.mark.parametrize("bad_reading", BAD_READINGS)
 async def test_bad_readings_for_15_seconds_hand_control_back(
     hass: HomeAssistant,
@@ -206,15 +224,7 @@ async def test_bad_readings_for_15_seconds_hand_control_back(
     """
     await _charging(hass, simulator)
     controller = init_integration.runtime_data.controller
-    charger = init_integration.runtime_data.charger_coordinator
-    bad_reading(simulator)
-    await _poll(hass, simulator, 2)
-    assert simulator.control_mode is ControlMode.REMOTE
-    assert controller.data.reason is Reason.CHARGER_READING_FAILED
-    # Pretend the last good reading is 20 seconds old rather than waiting for it.
-    assert charger.last_success_utc is not None
-    charger.last_success_utc -= timedelta(seconds=20)
-    await _poll(hass, simulator, 5)
+    await _bad_readings_for_20_seconds(hass, init_integration, simulator, bad_reading)
     assert simulator.control_mode is ControlMode.USER
     assert controller.data.reason is Reason.CHARGER_READINGS_INVALID
     assert controller.data.decision is Decision.OFF
@@ -234,14 +244,8 @@ async def test_a_hand_back_refused_after_bad_readings_is_tried_again(
     """The failing charger notifies no one, so the controller itself comes back to try again."""
     await _charging(hass, simulator)
     controller = init_integration.runtime_data.controller
-    charger = init_integration.runtime_data.charger_coordinator
     _report_soc_250(simulator)
-    simulator.faults.exception_code = ExceptionCode.SERVER_DEVICE_BUSY
-    await _poll(hass, simulator, 2)
-    assert controller.data.reason is Reason.CHARGER_READING_FAILED
-    assert charger.last_success_utc is not None
-    charger.last_success_utc -= timedelta(seconds=20)
-    await _poll(hass, simulator, 5)
+    await _bad_readings_for_20_seconds(hass, init_integration, simulator, _answer_busy)
     assert simulator.control_mode is ControlMode.REMOTE
     # The refusal shows as such, which in time raises the repair issue.
     assert controller.data.reason is Reason.CHARGER_ERROR
