@@ -391,7 +391,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         if tracker is None:
             return plan.power_now_w, plan.reason
         # The rule layer guards the running clock hour's import with what the meter measures.
-        meter_w = None if self._meter_watch.stuck else tracker.power_w
+        meter_w = self._house_power_w()
         setpoint = realtime_setpoint(
             now_utc=now,
             auto_plan=plan,
