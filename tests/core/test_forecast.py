@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 import warnings
 
 import numpy as np
@@ -196,6 +198,51 @@ def test_a_clock_change_keeps_habits_on_the_clock(
     # Counted in UTC days, most of the history puts the habit an hour early.
     in_utc = forecast(history, 24)  # type: ignore[operator]
     assert in_utc[early_hour] > 2.0
+
+
+# Four weeks of history ending at 2025-03-30 23:00 UTC, the evening after the clocks went forward
+# (02:00 became 03:00 that night): the forecast starts at 01:00 on the clock of 31 March.
+AFTER_SPRING_CHANGE_S = int(datetime(2025, 3, 30, 23, 0, tzinfo=UTC).timestamp())
+
+
+def _habit_at_three(first_hour_s: int, hours: int) -> np.ndarray:
+    """1 kW, and 5 kW in the hour from 03:00 on the Oslo clock (a water heater's timer)."""
+    local_hours = np.array(
+        [
+            datetime.fromtimestamp(first_hour_s + HOUR_S * hour, tz=UTC).astimezone(OSLO).hour
+            for hour in range(hours)
+        ]
+    )
+    return np.where(local_hours == 3, 5.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("forecast", "hour_on_the_clock", "expected_kw"),
+    [
+        # 02:00 did not happen on 30 March; the move lands on that day's 03:00, which is
+        # not an 02:00 of the household's day and must not count.
+        pytest.param(forecast_hourly_kw, 2, 1.0, id="mean_of_the_skipped_hour"),
+        pytest.param(forecast_hourly_kw, 3, 5.0, id="mean_of_the_hour_after_it"),
+        pytest.param(forecast_hourly_kw, 1, 1.0, id="mean_of_the_hour_before_it"),
+        # The peak forecast of 01:00 takes 00:00-02:00 of the day before, which had no 02:00.
+        pytest.param(
+            partial(forecast_hourly_peak_kw, days=1), 1, 1.0, id="peak_beside_the_skipped_hour"
+        ),
+        # 02:00 takes that day's 01:00 and 03:00 alone: 95 % of the way from 1 to 5 kW.
+        pytest.param(
+            partial(forecast_hourly_peak_kw, days=1), 2, 4.8, id="peak_of_the_skipped_hour"
+        ),
+    ],
+)
+def test_the_hour_skipped_in_spring_takes_no_sample(
+    forecast: Callable[..., np.ndarray], hour_on_the_clock: int, expected_kw: float
+) -> None:
+    first_hour_s = AFTER_SPRING_CHANGE_S - HOUR_S * HISTORY_HOURS
+    history = _habit_at_three(first_hour_s, HISTORY_HOURS)
+    clock = utc_offsets_h(first_hour_s, HISTORY_HOURS + 24)
+    # The forecast's first hour, 23:00 UTC, is 01:00 on the clock of 31 March.
+    on_the_clock = forecast(history, 24, utc_offset_h=clock)
+    assert on_the_clock[hour_on_the_clock - 1] == pytest.approx(expected_kw)
 
 
 def test_clock_offsets_that_miss_hours_are_rejected() -> None:

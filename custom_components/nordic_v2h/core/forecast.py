@@ -79,14 +79,23 @@ def _on_local_clock(
     length: int,
     utc_offset_h: NDArray[np.int64] | None,
 ) -> NDArray[np.int64]:
-    """Move each sample so it shows the local clock hour of its forecast hour."""
+    """Move each sample so it shows the local clock hour of its forecast hour.
+
+    A sample whose clock hour did not exist that day comes back as -1 (no sample): on
+    the day the clocks go forward, 02:00 is skipped, and the move lands on 03:00, a
+    different hour of the household's day.
+    """
     if utc_offset_h is None:
         return index
     if len(utc_offset_h) < length + len(ahead):
         raise ValueError("utc_offset_h must cover the history and the forecast hours")
-    sample = np.clip(index, 0, max(length - 1, 0))
-    moved: NDArray[np.int64] = index + (utc_offset_h[length - 1 + ahead] - utc_offset_h[sample])
-    return moved
+    last = max(length - 1, 0)
+    sample = np.clip(index, 0, last)
+    moved = index + (utc_offset_h[length - 1 + ahead] - utc_offset_h[sample])
+    # The move shows the wanted clock hour only if it kept the sample's offset.
+    same_clock = utc_offset_h[np.clip(moved, 0, last)] == utc_offset_h[sample]
+    result: NDArray[np.int64] = np.where(same_clock, moved, -1)
+    return result
 
 
 def _same_phase_mean(
