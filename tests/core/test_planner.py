@@ -48,10 +48,11 @@ def _inputs(
     allow_v2h: bool = True,
     capacity: CapacityInputs | None = None,
     max_import_w: float | None = None,
+    start: datetime = START,
 ) -> PlanInputs:
     return PlanInputs(
-        now_utc=START,
-        start_utc=START,
+        now_utc=start,
+        start_utc=start,
         import_price_nok_per_kwh=tuple(prices),
         export_price_nok_per_kwh=tuple(0.0 for _ in prices),
         vehicle=VehicleState(
@@ -61,7 +62,7 @@ def _inputs(
             target_soc_pct=target_soc_pct,
             departure_utc=None
             if departure_slots is None
-            else START + timedelta(seconds=900 * departure_slots),
+            else start + timedelta(seconds=900 * departure_slots),
         ),
         charger=CHARGER,
         house_load_kw=None if load_kw is None else tuple(load_kw),
@@ -566,4 +567,51 @@ def test_a_lost_month_target_still_guards_the_house_peak() -> None:
     assert max(hourly) <= 19.2 + 1e-6
     assert result.import_threshold_kw is not None
     assert result.import_threshold_kw <= 19.2 + 1e-6
+    assert result.departure_shortfall_kwh == 0.0
+
+
+# 21:00 on the Oslo clock of 31 October 2024: the plan reaches into November's first night.
+LAST_EVENING = datetime(2024, 10, 31, 20, 0, tzinfo=UTC)
+# Slots 12-31 are 00:00-05:00 on 1 November, when a heater brings the house to 8 kW.
+NOVEMBER_FROM_SLOT = 12
+
+
+@pytest.mark.parametrize(
+    "october_peaks_kwh",
+    [
+        # October's peaks stand at 9 kW: its last evening has room for the car at full power.
+        pytest.param((9.0, 9.0, 9.0), id="october_has_room"),
+        # October stands at 5 kW: its last evening has room for a part of the power only.
+        pytest.param((5.0, 5.0, 5.0), id="october_is_low"),
+    ],
+)
+def test_the_next_months_first_night_is_not_free(october_peaks_kwh: tuple[float, ...]) -> None:
+    """The car does not charge on top of the house's peak in the first hours of a new month.
+
+    Those hours start the next month's capacity count: an hour at 15.4 kW on the 1st would
+    count toward November's step as any other day's peak does. The rest of the charge goes
+    in on the October evening and after the heater, at the house's 1 kW plus the car's 7.4.
+    """
+    load = [1.0] * NOVEMBER_FROM_SLOT + [8.0] * 20 + [1.0] * 8
+    prices = [1.0] * NOVEMBER_FROM_SLOT + [0.6] * 28
+    capacity = CapacityInputs(
+        step_from_kw=ELVIA.step_from_kw,
+        step_nok_per_month=ELVIA.step_nok_per_month,
+        month_daily_peaks_kwh=october_peaks_kwh,
+        today_peak_kwh=october_peaks_kwh[0],
+    )
+    inputs = _inputs(
+        prices,
+        soc_pct=40.0,
+        departure_slots=len(load),
+        load_kw=load,
+        capacity=capacity,
+        start=LAST_EVENING,
+    )
+    result = plan(inputs)
+    horizon = build_horizon(inputs)
+    imports = np.asarray([slot.grid_import_kwh for slot in result.slots])
+    hourly = hourly_import_kwh(inputs, horizon, imports)
+    november = hourly[NOVEMBER_FROM_SLOT // 4 :]
+    assert max(november) <= 8.4 + 0.01
     assert result.departure_shortfall_kwh == 0.0

@@ -199,8 +199,12 @@ def free_level_kwh(capacity: CapacityInputs, pad_kwh: float) -> float:
 def _hourly_peaks_cost(
     capacity: CapacityInputs, hours: HourIndex, hour_kwh: NDArray[np.float64], pad_kwh: float
 ) -> float:
-    """Return the expected rise of the month's capacity cost if these future hours happen."""
-    # A new month starts a new capacity count; its peaks are not this month's step.
+    """Return the expected rise of the capacity cost if these future hours happen.
+
+    The hours of this month raise this month's step; those of the next month (a plan made
+    on the month's last day) raise the next month's, priced by `_next_month_rise_nok`.
+    """
+    next_month_rise = _next_month_rise_nok(capacity, hours, hour_kwh, pad_kwh)
     counted = hours.this_month
     day_peaks = np.zeros(int(hours.day.max(initial=0)) + 1)
     day_peaks[0] = capacity.today_peak_kwh
@@ -213,7 +217,7 @@ def _hourly_peaks_cost(
     before_smooth = capacity.smooth_cost_nok(top3_mean([*others, capacity.today_peak_kwh]))
     smooth_rise = capacity.smooth_cost_nok(top3_mean(others + planned)) - before_smooth
     if not capacity.future_day_peaks_kwh:
-        return smooth_rise
+        return smooth_rise + next_month_rise
     # The month outlook: a step the days to come will likely lose anyway is worth little
     # shaving today, one that holds unless today breaks it the whole step.
     finished = list(capacity.month_daily_peaks_kwh)
@@ -221,7 +225,28 @@ def _hourly_peaks_cost(
         capacity, [*finished, capacity.today_peak_kwh], hours.days_after_today
     )
     after = expected_step_cost_nok(capacity, finished + planned, hours.days_after_horizon)
-    return OUTLOOK_WEIGHT * (after - before) + (1.0 - OUTLOOK_WEIGHT) * smooth_rise
+    return (
+        OUTLOOK_WEIGHT * (after - before) + (1.0 - OUTLOOK_WEIGHT) * smooth_rise + next_month_rise
+    )
+
+
+def _next_month_rise_nok(
+    capacity: CapacityInputs, hours: HourIndex, hour_kwh: NDArray[np.float64], pad_kwh: float
+) -> float:
+    """Return the rise of the next month's smoothed step from its hours in the plan.
+
+    The next month starts with no peaks: its other days are counted at the same pad as
+    early in any month, so its first night is not free to stack the car's charging on
+    the house's own peak.
+    """
+    later = ~hours.this_month
+    if not later.any():
+        return 0.0
+    day_peaks = np.zeros(int(hours.day.max(initial=0)) + 1)
+    np.maximum.at(day_peaks, hours.day[later], hour_kwh[later])
+    planned = [float(value) for value in day_peaks[np.unique(hours.day[later])]]
+    rise = capacity.smooth_cost_nok(top3_mean([pad_kwh] * 3 + planned))
+    return rise - capacity.smooth_cost_nok(pad_kwh)
 
 
 # How much the month outlook counts against the smoothed step when both price a peak.
