@@ -73,7 +73,7 @@ from .costs import validate_tariff_overrides
 from .helpers import create_transport, parse_register_map
 from .settings import ControlSettings
 from .transport import ChargerIdentity, TransportConnectionError, TransportError
-from .transport.mqtt_profile import MqttChargerConfig, MqttConfigError
+from .transport.mqtt_profile import MIN_DEVICE_WATCHDOG_S, MqttChargerConfig, MqttConfigError
 from .validation import vol
 
 if TYPE_CHECKING:
@@ -120,6 +120,15 @@ MQTT_SCHEMA = vol.Schema(
         vol.Required("min_power_w", default=1380): NumberSelector(_POWER_W),
         vol.Required("max_charge_power_w", default=7400): NumberSelector(_POWER_W),
         vol.Required("max_discharge_power_w", default=7400): NumberSelector(_POWER_W),
+        vol.Optional("device_watchdog_s"): NumberSelector(
+            NumberSelectorConfig(
+                min=MIN_DEVICE_WATCHDOG_S,
+                max=3600,
+                step=1,
+                mode=NumberSelectorMode.BOX,
+                unit_of_measurement=UnitOfTime.SECONDS,
+            )
+        ),
     }
 )
 
@@ -367,6 +376,8 @@ class NordicV2HConfigFlow(ConfigFlow, domain=DOMAIN):
                 # Number selectors return floats; the charger description takes whole watts.
                 for key in ("min_power_w", "max_charge_power_w", "max_discharge_power_w"):
                     settings[key] = int(settings.get(key, 0))
+                if "device_watchdog_s" in settings:
+                    settings["device_watchdog_s"] = int(settings["device_watchdog_s"])
                 try:
                     MqttChargerConfig.from_dict(settings)
                 except MqttConfigError as error:

@@ -156,12 +156,18 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         # Set by the repair flow: take control from scratch at the next write.
         self._retake_control = False
         self.last_written_w: int | None = None
+        # When the setpoint was last sent, for a charger whose watchdog needs it sent again.
+        self._last_write_utc: datetime | None = None
+        self._took_control_utc: datetime | None = None
         self._plan: AutoPlan | None = None
         self._plan_key: tuple[object, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
         # A failing charger stops notifying after its first failed poll, so the step that must
         # hand control back after a fault or an outage is timed here.
         self._unsub_recheck: CALLBACK_TYPE | None = None
+        # A charger whose watchdog needs the setpoint again gets a step in time for it: with
+        # steady readings the charger's updates do not run the controller.
+        self._unsub_keepalive: CALLBACK_TYPE | None = None
         self._meter_watch = MeterWatch()
         self.data = ControlStatus(
             decision=Decision.IDLE,
@@ -189,6 +195,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         while self._unsubscribers:
             self._unsubscribers.pop()()
         self._cancel_recheck()
+        self._cancel_keepalive()
 
     @callback
     def _cancel_recheck(self) -> None:
@@ -281,6 +288,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
                 await self._async_release_locked()
                 status = self._status(Decision.OFF, Reason.CONTROL_FAILED, 0, now)
             self._keep_stepping_while_the_charger_fails()
+            self._schedule_keepalive(now)
             return status
 
     @callback
@@ -294,6 +302,35 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         """
         if self.in_control and not self.charger.last_update_success and not self._unsub_recheck:
             self._async_recheck_at(dt_util.utcnow() + CHARGER_POLL_INTERVAL)
+
+    @callback
+    def _schedule_keepalive(self, now: datetime) -> None:
+        """While control is ours, step again when the charger's watchdog needs the setpoint."""
+        self._cancel_keepalive()
+        keepalive_s = self.transport.setpoint_keepalive_s
+        if self._stopped or not self.in_control or keepalive_s is None:
+            return
+        due = now + CHARGER_POLL_INTERVAL
+        if self._last_write_utc is not None:
+            # Never sooner than a poll apart: a step that could not write must not spin.
+            due = max(self._last_write_utc + timedelta(seconds=keepalive_s), due)
+
+        @callback
+        def keepalive(_moment: datetime) -> None:
+            self._unsub_keepalive = None
+            # Not through the refresh debouncer, which may hold a request for 10 s.
+            self.hass.async_create_background_task(
+                self.async_refresh(), name=f"{self.name} keep-alive step", eager_start=False
+            )
+
+        self._unsub_keepalive = async_track_point_in_utc_time(self.hass, keepalive, due)
+
+    @callback
+    def _cancel_keepalive(self) -> None:
+        """Drop the keep-alive step, if one is waiting."""
+        if self._unsub_keepalive is not None:
+            self._unsub_keepalive()
+            self._unsub_keepalive = None
 
     async def _async_control_step(self, now: datetime) -> ControlStatus:
         """Decide and write the setpoint for this moment (the control lock is held)."""
@@ -496,19 +533,43 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             # Nothing to command and nothing running: leave the charger alone. A car that the
             # charger started by itself (autostart on plug-in) is stopped: we decided to wait.
             return
-        if not self.in_control or not state.remote_control or self._retake_control:
+        if not self.in_control or self._retake_control or self._control_lost(state):
             await self.transport.take_control()
             self.in_control = True
             self._retake_control = False
             self.last_written_w = None
-        if self.last_written_w is not None and (
-            (power_w == 0) == (self.last_written_w == 0)
+            self._took_control_utc = dt_util.utcnow()
+        if (
+            self.last_written_w is not None
+            and (power_w == 0) == (self.last_written_w == 0)
             and (power_w > 0) == (self.last_written_w > 0)
             and abs(power_w - self.last_written_w) < SETPOINT_HYSTERESIS_W
+            and not self._keepalive_due()
         ):
             return
         await self.transport.set_power(power_w)
         self.last_written_w = power_w
+        self._last_write_utc = dt_util.utcnow()
+
+    def _control_lost(self, state: ChargerState) -> bool:
+        """Return True when the charger says it left remote control (a restart, the owner).
+
+        A reading from before control was taken still says "not remote": the steps that
+        follow on it must not take control (and write) again.
+        """
+        if state.remote_control:
+            return False
+        read_utc = self.charger.last_success_utc
+        return (
+            self._took_control_utc is None or read_utc is None or read_utc >= self._took_control_utc
+        )
+
+    def _keepalive_due(self) -> bool:
+        """Return True when the charger's watchdog needs the setpoint again, unchanged or not."""
+        keepalive_s = self.transport.setpoint_keepalive_s
+        if keepalive_s is None or self._last_write_utc is None:
+            return False
+        return (dt_util.utcnow() - self._last_write_utc).total_seconds() >= keepalive_s
 
     def _fault_release_utc(self) -> datetime | None:
         """Return when a charger answering with faults is handed back (None: at once)."""
@@ -558,6 +619,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         await self.async_release_control()
         # A step that ran while stopping may have asked to look again.
         self._cancel_recheck()
+        self._cancel_keepalive()
 
     async def async_retry_control(self) -> None:
         """Take control from scratch at the next write (the owner fixed the charger's settings)."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import mqtt
@@ -94,10 +96,12 @@ async def add_through_the_flow(hass: HomeAssistant, flow_input: dict[str, Any]) 
     )
 
 
-async def set_up_through_the_flow(hass: HomeAssistant) -> ConfigEntry:
+async def set_up_through_the_flow(
+    hass: HomeAssistant, flow_input: dict[str, Any] = FLOW_INPUT
+) -> ConfigEntry:
     """Publish prices, add the MQTT charger through the flow and wait until its entry runs."""
     hass.states.async_set(PRICE_SENSOR, "0.6", price_attributes(datetime.now(UTC)))
-    result = await add_through_the_flow(hass, FLOW_INPUT)
+    result = await add_through_the_flow(hass, flow_input)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry: ConfigEntry = result["result"]
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -164,6 +168,84 @@ async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
         lambda: bool(device.on(CONTROL)) and device.on(CONTROL)[-1].payload == "0",
         "control is released",
     )
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def select_mode(hass: HomeAssistant, option: str) -> None:
+    """Pick an operating mode as an owner would."""
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {"entity_id": entity_id(hass, "select", "mode"), "option": option},
+        blocking=True,
+    )
+
+
+# Without a state of charge the readings of a steady charger do not change from poll to poll
+# (a kept state of charge ages), so they run no control step: only the keep-alive's own does.
+WITHOUT_SOC: dict[str, Any] = {key: value for key, value in FLOW_INPUT.items() if key != "soc_path"}
+
+
+async def charging_at_full_power(
+    hass: HomeAssistant, device: Device, flow_input: dict[str, Any]
+) -> tuple[ConfigEntry, int]:
+    """Set the charger up through the flow and pick Charge now; wait for its 7400 W.
+
+    Return the entry and how many setpoints came before the last 7400 W (the car charging by
+    itself is stopped first, while Auto waits for a cheaper hour).
+    """
+    device.publish(STATUS, "online", retain=True)
+    device.publish(STATE, GOOD_DOC, retain=True)
+    entry = await set_up_through_the_flow(hass, flow_input)
+    await select_mode(hass, "charge_now")
+    await wait_for(
+        lambda: bool(device.on(SETPOINT)) and device.on(SETPOINT)[-1].payload == "7400",
+        "a 7400 W setpoint",
+    )
+    assert entry.runtime_data.controller.in_control
+    return entry, len(device.on(SETPOINT)) - 1
+
+
+async def test_a_charger_with_a_timeout_gets_the_setpoint_again(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, device: Device
+) -> None:
+    """A charger that stops when no setpoint has come for 30 s gets the same one again 15 s
+    later, though nothing changed and its steady readings run no control step."""
+    entry, before = await charging_at_full_power(
+        hass, device, {**WITHOUT_SOC, "device_watchdog_s": 30}
+    )
+    assert entry.data["mqtt"]["device_watchdog_s"] == 30
+    first_s = time.monotonic()
+    await wait_for(
+        lambda: len(device.on(SETPOINT)) == before + 2,
+        "the setpoint is sent again",
+        timeout_s=20.0,
+    )
+    # A timer cannot fire early: the repeat comes at half the timeout, not with the step
+    # that the charger's changed setpoint reading brings 10 s after the write.
+    assert time.monotonic() - first_s >= 14.0
+    assert [msg.payload for msg in device.on(SETPOINT)[before:]] == ["7400", "7400"]
+    assert entry.runtime_data.controller.in_control
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_a_charger_without_a_timeout_gets_a_setpoint_once(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, device: Device
+) -> None:
+    """Without a timeout a setpoint is sent when it changes, never again unchanged, though a
+    control step runs at every poll (the kept state of charge ages); control is taken once."""
+    entry, before = await charging_at_full_power(hass, device, FLOW_INPUT)
+    controller = entry.runtime_data.controller
+    # As if the setpoint had been sent long ago: with a timeout, the next step would repeat it.
+    assert controller._last_write_utc is not None
+    controller._last_write_utc -= timedelta(minutes=10)
+    await asyncio.sleep(6.0)
+    assert [msg.payload for msg in device.on(SETPOINT)[before:]] == ["7400"]
+    # The steps that ran on the reading from before control was taken (it says "not remote")
+    # did not take it again.
+    assert [msg.payload for msg in device.on(CONTROL)] == ["1"]
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 

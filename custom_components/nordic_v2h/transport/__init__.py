@@ -111,6 +111,15 @@ class ChargerTransport(Protocol):
     def capabilities(self) -> ChargerCapabilities:
         """Return what the charger can do (valid after `identify`)."""
 
+    @property
+    def setpoint_keepalive_s(self) -> float | None:
+        """Return how often an unchanged setpoint must be sent again (seconds).
+
+        Some chargers stop when no setpoint has come for a while (a failsafe against a
+        controller gone silent). None when reading the charger keeps its watchdog fed, or
+        it has none.
+        """
+
     async def connect(self) -> None:
         """Open the connection; raise TransportConnectionError when it fails."""
 

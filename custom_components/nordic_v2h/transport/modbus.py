@@ -163,6 +163,11 @@ class ModbusChargerTransport:
         return self._last_setpoint_w
 
     @property
+    def setpoint_keepalive_s(self) -> float | None:
+        """Return None: the readings every few seconds feed the charger's idle timeout."""
+        return None
+
+    @property
     def heartbeat_interval_s(self) -> float | None:
         """Return how often to call `heartbeat`: half the watchdog timeout."""
         if self.profile.watchdog is None or not self.watchdog_s:

@@ -103,6 +103,12 @@ class MqttChargerTransport:
         return self._config.capabilities
 
     @property
+    def setpoint_keepalive_s(self) -> float | None:
+        """Return half the device's watchdog: it stops when no setpoint came for that long."""
+        watchdog_s = self._config.device_watchdog_s
+        return None if watchdog_s is None else watchdog_s / 2
+
+    @property
     def fault_counts(self) -> Mapping[str, int]:
         """Return how many payloads were dropped, keyed "kind.field" (for diagnostics)."""
         return dict(self._faults)

@@ -21,6 +21,9 @@ DEFAULT_STATUS_MAP: Final[tuple[tuple[str, ChargerStatus], ...]] = tuple(
 )
 
 _MAX_TOPIC_BYTES: Final = 65535
+# The shortest device watchdog the setpoint can be sent again in time for: at half of it,
+# with a control step a poll (5 s) late, there are still 5 s to spare.
+MIN_DEVICE_WATCHDOG_S: Final = 20
 
 
 class MqttConfigError(ValueError):
@@ -133,7 +136,9 @@ class MqttChargerConfig:
             payload_online=reader.text("payload_online", "online"),
             payload_offline=reader.text("payload_offline", "offline"),
             stale_after_s=reader.seconds("stale_after_s", 30.0),
-            device_watchdog_s=reader.optional_integer("device_watchdog_s", minimum=1),
+            device_watchdog_s=reader.optional_integer(
+                "device_watchdog_s", minimum=MIN_DEVICE_WATCHDOG_S
+            ),
             publish_timeout_s=reader.seconds("publish_timeout_s", 5.0),
             clear_retained_setpoint=reader.boolean("clear_retained_setpoint", True),
         )
