@@ -159,15 +159,15 @@ HISTORY_HOURS = 28 * 24
 SEVEN_ON_THE_CLOCK = 6
 
 
-def _alarm_at_seven(first_hour_s: int, hours: int) -> np.ndarray:
-    """1 kW, and 5 kW in the hour from 07:00 on the Oslo clock (a morning routine)."""
+def _habit_on_the_clock(first_hour_s: int, hours: int, clock_hour: int) -> np.ndarray:
+    """1 kW, and 5 kW in the hour from `clock_hour` on the Oslo clock, every day."""
     local_hours = np.array(
         [
             datetime.fromtimestamp(first_hour_s + HOUR_S * hour, tz=UTC).astimezone(OSLO).hour
             for hour in range(hours)
         ]
     )
-    return np.where(local_hours == 7, 5.0, 1.0)
+    return np.where(local_hours == clock_hour, 5.0, 1.0)
 
 
 @pytest.mark.parametrize(
@@ -188,7 +188,8 @@ def test_a_clock_change_keeps_habits_on_the_clock(
 ) -> None:
     """After the clocks go back, 07:00 habits are forecast at 07:00, not an hour early."""
     first_hour_s = AFTER_AUTUMN_CHANGE_S - HOUR_S * HISTORY_HOURS
-    history = _alarm_at_seven(first_hour_s, HISTORY_HOURS)
+    # A morning routine at 07:00.
+    history = _habit_on_the_clock(first_hour_s, HISTORY_HOURS, 7)
     clock = utc_offsets_h(first_hour_s, HISTORY_HOURS + 24)
     assert set(clock[:HISTORY_HOURS].tolist()) == {1, 2}
     on_the_clock = forecast(history, 24, utc_offset_h=clock)  # type: ignore[operator]
@@ -203,17 +204,6 @@ def test_a_clock_change_keeps_habits_on_the_clock(
 # Four weeks of history ending at 2025-03-30 23:00 UTC, the evening after the clocks went forward
 # (02:00 became 03:00 that night): the forecast starts at 01:00 on the clock of 31 March.
 AFTER_SPRING_CHANGE_S = int(datetime(2025, 3, 30, 23, 0, tzinfo=UTC).timestamp())
-
-
-def _habit_at_three(first_hour_s: int, hours: int) -> np.ndarray:
-    """1 kW, and 5 kW in the hour from 03:00 on the Oslo clock (a water heater's timer)."""
-    local_hours = np.array(
-        [
-            datetime.fromtimestamp(first_hour_s + HOUR_S * hour, tz=UTC).astimezone(OSLO).hour
-            for hour in range(hours)
-        ]
-    )
-    return np.where(local_hours == 3, 5.0, 1.0)
 
 
 @pytest.mark.parametrize(
@@ -238,7 +228,8 @@ def test_the_hour_skipped_in_spring_takes_no_sample(
     forecast: Callable[..., np.ndarray], hour_on_the_clock: int, expected_kw: float
 ) -> None:
     first_hour_s = AFTER_SPRING_CHANGE_S - HOUR_S * HISTORY_HOURS
-    history = _habit_at_three(first_hour_s, HISTORY_HOURS)
+    # A water heater's timer at 03:00.
+    history = _habit_on_the_clock(first_hour_s, HISTORY_HOURS, 3)
     clock = utc_offsets_h(first_hour_s, HISTORY_HOURS + 24)
     # The forecast's first hour, 23:00 UTC, is 01:00 on the clock of 31 March.
     on_the_clock = forecast(history, 24, utc_offset_h=clock)

@@ -13,19 +13,19 @@ from quasar_simulator import QuasarSimulator
 SERIAL = "123456"
 
 
-def entity_id_for(hass: HomeAssistant, platform: str, key: str) -> str:
+def entity_id_for(hass: HomeAssistant, platform: str, key: str, *, serial: str = SERIAL) -> str:
     """Return the entity id of the integration's entity with this description key."""
-    entity_id = er.async_get(hass).async_get_entity_id(platform, "nordic_v2h", f"{SERIAL}_{key}")
+    entity_id = er.async_get(hass).async_get_entity_id(platform, "nordic_v2h", f"{serial}_{key}")
     assert entity_id is not None, f"no {platform} entity with key {key}"
     return entity_id
 
 
-async def select_mode(hass: HomeAssistant, option: str) -> None:
+async def select_mode(hass: HomeAssistant, option: str, *, serial: str = SERIAL) -> None:
     """Choose an operating mode through the select entity, as a user would."""
     await hass.services.async_call(
         "select",
         "select_option",
-        {"entity_id": entity_id_for(hass, "select", "mode"), "option": option},
+        {"entity_id": entity_id_for(hass, "select", "mode", serial=serial), "option": option},
         blocking=True,
     )
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -18,6 +18,7 @@ import pytest
 from custom_components.nordic_v2h.const import DOMAIN
 from custom_components.nordic_v2h.diagnostics import async_get_config_entry_diagnostics
 from tests.integration.conftest import PRICE_SENSOR, price_attributes
+from tests.integration.helpers import select_mode
 
 from .conftest import (
     BASE_CONFIG,
@@ -143,24 +144,14 @@ async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
 
     await wait_for(soc_shown, "the state of charge from the state document is shown")
 
-    await hass.services.async_call(
-        "select",
-        "select_option",
-        {"entity_id": entity_id(hass, "select", "mode"), "option": "charge_now"},
-        blocking=True,
-    )
+    await select_mode(hass, "charge_now", serial=BASE_CONFIG["device_id"])
     await wait_for(
         lambda: any(msg.payload == "7400" for msg in device.on(SETPOINT)),
         "a 7400 W setpoint arrives",
     )
     assert all(not msg.retain for msg in device.on(SETPOINT))
 
-    await hass.services.async_call(
-        "select",
-        "select_option",
-        {"entity_id": entity_id(hass, "select", "mode"), "option": "off"},
-        blocking=True,
-    )
+    await select_mode(hass, "off", serial=BASE_CONFIG["device_id"])
     await wait_for(
         lambda: device.on(SETPOINT)[-1].payload == "0", "the release publishes setpoint 0"
     )
@@ -170,16 +161,6 @@ async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
     )
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
-
-
-async def select_mode(hass: HomeAssistant, option: str) -> None:
-    """Pick an operating mode as an owner would."""
-    await hass.services.async_call(
-        "select",
-        "select_option",
-        {"entity_id": entity_id(hass, "select", "mode"), "option": option},
-        blocking=True,
-    )
 
 
 # Without a state of charge the readings of a steady charger do not change from poll to poll
@@ -198,7 +179,7 @@ async def charging_at_full_power(
     device.publish(STATUS, "online", retain=True)
     device.publish(STATE, GOOD_DOC, retain=True)
     entry = await set_up_through_the_flow(hass, flow_input)
-    await select_mode(hass, "charge_now")
+    await select_mode(hass, "charge_now", serial=BASE_CONFIG["device_id"])
     await wait_for(
         lambda: bool(device.on(SETPOINT)) and device.on(SETPOINT)[-1].payload == "7400",
         "a 7400 W setpoint",
