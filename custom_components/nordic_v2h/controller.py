@@ -157,7 +157,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         self._retake_control = False
         self.last_written_w: int | None = None
         # When the setpoint was last sent, for a charger whose watchdog needs it sent again.
-        self._last_write_utc: datetime | None = None
+        self.last_written_utc: datetime | None = None
         self._took_control_utc: datetime | None = None
         self._plan: AutoPlan | None = None
         self._plan_key: tuple[object, ...] | None = None
@@ -311,9 +311,9 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         if self._stopped or not self.in_control or keepalive_s is None:
             return
         due = now + CHARGER_POLL_INTERVAL
-        if self._last_write_utc is not None:
+        if self.last_written_utc is not None:
             # Never sooner than a poll apart: a step that could not write must not spin.
-            due = max(self._last_write_utc + timedelta(seconds=keepalive_s), due)
+            due = max(self.last_written_utc + timedelta(seconds=keepalive_s), due)
 
         @callback
         def keepalive(_moment: datetime) -> None:
@@ -549,7 +549,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             return
         await self.transport.set_power(power_w)
         self.last_written_w = power_w
-        self._last_write_utc = dt_util.utcnow()
+        self.last_written_utc = dt_util.utcnow()
 
     def _control_lost(self, state: ChargerState) -> bool:
         """Return True when the charger says it left remote control (a restart, the owner).
@@ -567,9 +567,9 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
     def _keepalive_due(self) -> bool:
         """Return True when the charger's watchdog needs the setpoint again, unchanged or not."""
         keepalive_s = self.transport.setpoint_keepalive_s
-        if keepalive_s is None or self._last_write_utc is None:
+        if keepalive_s is None or self.last_written_utc is None:
             return False
-        return (dt_util.utcnow() - self._last_write_utc).total_seconds() >= keepalive_s
+        return (dt_util.utcnow() - self.last_written_utc).total_seconds() >= keepalive_s
 
     def _fault_release_utc(self) -> datetime | None:
         """Return when a charger answering with faults is handed back (None: at once)."""

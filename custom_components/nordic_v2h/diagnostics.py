@@ -111,6 +111,10 @@ async def async_get_config_entry_diagnostics(
         "controller": {
             "in_control": data.controller.in_control,
             "last_written_w": data.controller.last_written_w,
+            "last_written": None
+            if data.controller.last_written_utc is None
+            else data.controller.last_written_utc.isoformat(),
+            "setpoint_keepalive_s": data.transport.setpoint_keepalive_s,
             "house_meter_stuck": data.controller.house_meter_stuck,
             **status_as_dict(data.controller.data, data.settings.current, now),
         },

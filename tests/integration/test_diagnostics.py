@@ -35,6 +35,8 @@ async def test_diagnostics(hass: HomeAssistant, init_integration: MockConfigEntr
     controller = diagnostics["controller"]
     assert controller["mode"] == "auto"
     assert controller["house_meter_stuck"] is False
+    # The Quasar's idle timeout is fed by the readings: no setpoint is repeated for it.
+    assert controller["setpoint_keepalive_s"] is None
     assert controller["plan"]["slots"]
 
 

@@ -208,6 +208,9 @@ async def test_a_charger_with_a_timeout_gets_the_setpoint_again(
     assert time.monotonic() - first_s >= 14.0
     assert [msg.payload for msg in device.on(SETPOINT)[before:]] == ["7400", "7400"]
     assert entry.runtime_data.controller.in_control
+    controller = (await async_get_config_entry_diagnostics(hass, entry))["controller"]
+    assert controller["setpoint_keepalive_s"] == 15.0
+    assert controller["last_written"] is not None
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 
@@ -220,8 +223,8 @@ async def test_a_charger_without_a_timeout_gets_a_setpoint_once(
     entry, before = await charging_at_full_power(hass, device, FLOW_INPUT)
     controller = entry.runtime_data.controller
     # As if the setpoint had been sent long ago: with a timeout, the next step would repeat it.
-    assert controller._last_write_utc is not None
-    controller._last_write_utc -= timedelta(minutes=10)
+    assert controller.last_written_utc is not None
+    controller.last_written_utc -= timedelta(minutes=10)
     await asyncio.sleep(6.0)
     assert [msg.payload for msg in device.on(SETPOINT)[before:]] == ["7400"]
     # The steps that ran on the reading from before control was taken (it says "not remote")
