@@ -73,7 +73,12 @@ from .costs import validate_tariff_overrides
 from .helpers import create_transport, parse_register_map
 from .settings import ControlSettings
 from .transport import ChargerIdentity, TransportConnectionError, TransportError
-from .transport.mqtt_profile import MIN_DEVICE_WATCHDOG_S, MqttChargerConfig, MqttConfigError
+from .transport.mqtt_profile import (
+    MAX_DEVICE_WATCHDOG_S,
+    MIN_DEVICE_WATCHDOG_S,
+    MqttChargerConfig,
+    MqttConfigError,
+)
 from .validation import vol
 
 if TYPE_CHECKING:
@@ -123,7 +128,7 @@ MQTT_SCHEMA = vol.Schema(
         vol.Optional("device_watchdog_s"): NumberSelector(
             NumberSelectorConfig(
                 min=MIN_DEVICE_WATCHDOG_S,
-                max=3600,
+                max=MAX_DEVICE_WATCHDOG_S,
                 step=1,
                 mode=NumberSelectorMode.BOX,
                 unit_of_measurement=UnitOfTime.SECONDS,

@@ -158,7 +158,8 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         self.last_written_w: int | None = None
         # When the setpoint was last sent, for a charger whose watchdog needs it sent again.
         self.last_written_utc: datetime | None = None
-        self._took_control_utc: datetime | None = None
+        # How many readings the charger had given when control was last taken.
+        self._took_control_at_reading: int | None = None
         self._plan: AutoPlan | None = None
         self._plan_key: tuple[object, ...] | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
@@ -310,10 +311,12 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         keepalive_s = self.transport.setpoint_keepalive_s
         if self._stopped or not self.in_control or keepalive_s is None:
             return
+        # A keep-alive already overdue (its step could not write) waits a poll, not to spin.
         due = now + CHARGER_POLL_INTERVAL
         if self.last_written_utc is not None:
-            # Never sooner than a poll apart: a step that could not write must not spin.
-            due = max(self.last_written_utc + timedelta(seconds=keepalive_s), due)
+            keepalive_at = self.last_written_utc + timedelta(seconds=keepalive_s)
+            if keepalive_at > now:
+                due = keepalive_at
 
         @callback
         def keepalive(_moment: datetime) -> None:
@@ -538,7 +541,7 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             self.in_control = True
             self._retake_control = False
             self.last_written_w = None
-            self._took_control_utc = dt_util.utcnow()
+            self._took_control_at_reading = self.charger.readings_taken
         if (
             self.last_written_w is not None
             and (power_w == 0) == (self.last_written_w == 0)
@@ -547,9 +550,11 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             and not self._keepalive_due()
         ):
             return
+        # Counted from when it was sent, not from the broker's acknowledgement.
+        sent_utc = dt_util.utcnow()
         await self.transport.set_power(power_w)
         self.last_written_w = power_w
-        self.last_written_utc = dt_util.utcnow()
+        self.last_written_utc = sent_utc
 
     def _control_lost(self, state: ChargerState) -> bool:
         """Return True when the charger says it left remote control (a restart, the owner).
@@ -559,10 +564,8 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         """
         if state.remote_control:
             return False
-        read_utc = self.charger.last_success_utc
-        return (
-            self._took_control_utc is None or read_utc is None or read_utc >= self._took_control_utc
-        )
+        taken_at = self._took_control_at_reading
+        return taken_at is None or self.charger.readings_taken > taken_at
 
     def _keepalive_due(self) -> bool:
         """Return True when the charger's watchdog needs the setpoint again, unchanged or not."""

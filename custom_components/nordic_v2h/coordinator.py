@@ -86,12 +86,15 @@ class ChargerCoordinator(DataUpdateCoordinator[ChargerState]):
         )
         self.transport = transport
         self.last_success_utc: datetime | None = None
+        # Counts good readings, so that a reading can be told to come after an event.
+        self.readings_taken = 0
 
     @_coordinator_exception_handler
     async def _async_update_data(self) -> ChargerState:
         """Read the charger's state; any request also counts as traffic for its watchdog."""
         state = await self.transport.read_state()
         self.last_success_utc = dt_util.utcnow()
+        self.readings_taken += 1
         return state
 
 

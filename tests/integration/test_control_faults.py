@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.nordic_v2h.const import OperatingMode
 from custom_components.nordic_v2h.controller import Decision, Reason, V2HController
 from custom_components.nordic_v2h.transport import ChargerState
-from quasar_simulator import QuasarSimulator
+from quasar_simulator import QuasarSimulator, registers
 from quasar_simulator.registers import ControlMode
 from quasar_simulator.server import ExceptionCode
 
@@ -189,6 +189,24 @@ async def test_a_single_bad_reading_keeps_the_last_command(
     await _poll(hass, simulator, 2)
     assert simulator.control_mode is ControlMode.REMOTE
     assert controller.data.reason is Reason.CHARGE_NOW
+
+
+async def test_control_is_taken_again_when_the_charger_leaves_it(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: QuasarSimulator
+) -> None:
+    """The charger goes back to its own control with the connection up (its app, or a
+    firmware reset). The next reading says so, and the next step takes control again."""
+    await _charging(hass, simulator)
+    simulator.device.write(registers.CONTROL, int(ControlMode.USER))
+    simulator.device.action = registers.Action.NONE
+    simulator.device.power_setpoint_w = 0
+    await init_integration.runtime_data.charger_coordinator.async_refresh()
+    assert init_integration.runtime_data.charger_coordinator.data.remote_control is False
+    await init_integration.runtime_data.controller.async_refresh()
+    simulator.advance(1)
+    assert simulator.control_mode is ControlMode.REMOTE
+    assert simulator.power_w > 1000
+    assert init_integration.runtime_data.controller.data.reason is Reason.CHARGE_NOW
 
 
 async def _bad_readings_for_20_seconds(

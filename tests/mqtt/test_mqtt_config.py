@@ -96,6 +96,7 @@ def test_full_config_round_trip() -> None:
         pytest.param({"stale_after_s": float("nan")}, "finite", id="nan_staleness"),
         pytest.param({"device_watchdog_s": 0}, "at least 20", id="zero_watchdog"),
         pytest.param({"device_watchdog_s": 19}, "at least 20", id="watchdog_too_short"),
+        pytest.param({"device_watchdog_s": 3601}, "at most 3600", id="watchdog_too_long"),
         pytest.param({"status_map": {"3": "zapping"}}, "is not one of", id="unknown_status"),
         pytest.param({"status_map": {}}, "non-empty mapping", id="empty_status_map"),
         pytest.param(

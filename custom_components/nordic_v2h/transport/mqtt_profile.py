@@ -24,6 +24,7 @@ _MAX_TOPIC_BYTES: Final = 65535
 # The shortest device watchdog the setpoint can be sent again in time for: at half of it,
 # with a control step a poll (5 s) late, there are still 5 s to spare.
 MIN_DEVICE_WATCHDOG_S: Final = 20
+MAX_DEVICE_WATCHDOG_S: Final = 3600
 
 
 class MqttConfigError(ValueError):
@@ -137,7 +138,7 @@ class MqttChargerConfig:
             payload_offline=reader.text("payload_offline", "offline"),
             stale_after_s=reader.seconds("stale_after_s", 30.0),
             device_watchdog_s=reader.optional_integer(
-                "device_watchdog_s", minimum=MIN_DEVICE_WATCHDOG_S
+                "device_watchdog_s", minimum=MIN_DEVICE_WATCHDOG_S, maximum=MAX_DEVICE_WATCHDOG_S
             ),
             publish_timeout_s=reader.seconds("publish_timeout_s", 5.0),
             clear_retained_setpoint=reader.boolean("clear_retained_setpoint", True),
@@ -289,8 +290,10 @@ class _Reader:
         """Return a dotted JSON path or None."""
         return None if self._data.get(key) is None else self.path(key, None)
 
-    def integer(self, key: str, default: int | None, *, minimum: int) -> int:
-        """Return an int (not a bool) at or above minimum."""
+    def integer(
+        self, key: str, default: int | None, *, minimum: int, maximum: int | None = None
+    ) -> int:
+        """Return an int (not a bool) at or above minimum (and at most maximum, if given)."""
         value = self._data.get(key, default)
         if value is None:
             raise MqttConfigError(f"{key} is required")
@@ -298,11 +301,15 @@ class _Reader:
             raise MqttConfigError(f"{key} must be an integer, got {value!r}")
         if value < minimum:
             raise MqttConfigError(f"{key} must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise MqttConfigError(f"{key} must be at most {maximum}, got {value}")
         return value
 
-    def optional_integer(self, key: str, *, minimum: int) -> int | None:
-        """Return an int at or above minimum, or None."""
-        return None if self._data.get(key) is None else self.integer(key, None, minimum=minimum)
+    def optional_integer(self, key: str, *, minimum: int, maximum: int | None = None) -> int | None:
+        """Return an int within the bounds, or None."""
+        if self._data.get(key) is None:
+            return None
+        return self.integer(key, None, minimum=minimum, maximum=maximum)
 
     def seconds(self, key: str, default: float) -> float:
         """Return a finite, positive duration in seconds."""
