@@ -141,6 +141,18 @@ def _inputs(
             id="small_change_keeps_the_running_setpoint",
         ),
         pytest.param(
+            _inputs(plan_w=7200.0, previous_w=7200.0),
+            7200.0,
+            ReasonKey.CHEAPEST_SLOT,
+            id="no_change_keeps_the_plans_reason",
+        ),
+        pytest.param(
+            _inputs(plan_w=0.0, previous_w=0.0),
+            0.0,
+            ReasonKey.CHEAPEST_SLOT,
+            id="staying_idle_keeps_the_plans_reason",
+        ),
+        pytest.param(
             # Holding -1.38 kW would bring the hour to (11.62 - 1.38) kWh, 0.09 over the
             # threshold: the plan's -1.47 kW stands, though it differs by less than 300 W.
             _inputs(

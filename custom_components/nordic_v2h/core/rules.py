@@ -95,10 +95,13 @@ def decide(inputs: RuleInputs) -> Setpoint:
     tight = _departure_floor_w(inputs) > 0 or (
         previous is not None and previous < power_w and _departure_within(inputs, HOUR_S)
     )
+    # A request equal to the running setpoint holds nothing: it keeps its own reason (such
+    # as a house meter without a reading), which says more than "held".
     if (
         not safety
         and not tight
         and previous is not None
+        and power_w != previous
         and abs(power_w - previous) < inputs.hysteresis_w
         and (power_w == 0) == (previous == 0)
     ):
