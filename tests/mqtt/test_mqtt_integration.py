@@ -12,13 +12,12 @@ from homeassistant.components import mqtt
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
 import pytest
 
 from custom_components.nordic_v2h.const import DOMAIN
 from custom_components.nordic_v2h.diagnostics import async_get_config_entry_diagnostics
 from tests.integration.conftest import PRICE_SENSOR, price_attributes
-from tests.integration.helpers import select_mode
+from tests.integration.helpers import entity_id_for, select_mode
 
 from .conftest import (
     BASE_CONFIG,
@@ -59,15 +58,6 @@ FLOW_INPUT: dict[str, Any] = {
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components."""
-
-
-def entity_id(hass: HomeAssistant, platform: str, key: str) -> str:
-    """Return the entity id of one of the charger's entities."""
-    found = er.async_get(hass).async_get_entity_id(
-        platform, DOMAIN, f"{BASE_CONFIG['device_id']}_{key}"
-    )
-    assert found is not None
-    return found
 
 
 async def add_through_the_flow(hass: HomeAssistant, flow_input: dict[str, Any]) -> Any:
@@ -140,7 +130,12 @@ async def test_mqtt_charger_set_up_through_the_flow_and_controlled(
 
     async def soc_shown() -> bool:
         await entry.runtime_data.charger_coordinator.async_refresh()
-        return hass.states.get(entity_id(hass, "sensor", "soc")).state == "55.5"
+        return (
+            hass.states.get(
+                entity_id_for(hass, "sensor", "soc", serial=BASE_CONFIG["device_id"])
+            ).state
+            == "55.5"
+        )
 
     await wait_for(soc_shown, "the state of charge from the state document is shown")
 
