@@ -313,10 +313,9 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
             return
         # A keep-alive already overdue (its step could not write) waits a poll, not to spin.
         due = now + CHARGER_POLL_INTERVAL
-        if self.last_written_utc is not None:
-            keepalive_at = self.last_written_utc + timedelta(seconds=keepalive_s)
-            if keepalive_at > now:
-                due = keepalive_at
+        keepalive_at = self._keepalive_at()
+        if keepalive_at is not None and keepalive_at > now:
+            due = keepalive_at
 
         @callback
         def keepalive(_moment: datetime) -> None:
@@ -567,12 +566,17 @@ class V2HController(DataUpdateCoordinator[ControlStatus]):
         taken_at = self._took_control_at_reading
         return taken_at is None or self.charger.readings_taken > taken_at
 
-    def _keepalive_due(self) -> bool:
-        """Return True when the charger's watchdog needs the setpoint again, unchanged or not."""
+    def _keepalive_at(self) -> datetime | None:
+        """Return when the charger's watchdog needs the setpoint again (None: never)."""
         keepalive_s = self.transport.setpoint_keepalive_s
         if keepalive_s is None or self.last_written_utc is None:
-            return False
-        return (dt_util.utcnow() - self.last_written_utc).total_seconds() >= keepalive_s
+            return None
+        return self.last_written_utc + timedelta(seconds=keepalive_s)
+
+    def _keepalive_due(self) -> bool:
+        """Return True when the charger's watchdog needs the setpoint again, unchanged or not."""
+        keepalive_at = self._keepalive_at()
+        return keepalive_at is not None and dt_util.utcnow() >= keepalive_at
 
     def _fault_release_utc(self) -> datetime | None:
         """Return when a charger answering with faults is handed back (None: at once)."""
