@@ -203,9 +203,22 @@ async def test_a_charger_with_a_timeout_gets_the_setpoint_again(
     assert time.monotonic() - first_s >= 14.0
     assert [msg.payload for msg in device.on(SETPOINT)[before:]] == ["7400", "7400"]
     assert entry.runtime_data.controller.in_control
-    controller = (await async_get_config_entry_diagnostics(hass, entry))["controller"]
-    assert controller["setpoint_keepalive_s"] == 15.0
-    assert controller["last_written"] is not None
+    diagnosed = (await async_get_config_entry_diagnostics(hass, entry))["controller"]
+    assert diagnosed["setpoint_keepalive_s"] == 15.0
+    assert diagnosed["last_written"] is not None
+
+    # Off hands the charger back, and from then on no keep-alive sends anything, even once
+    # the last setpoint is long overdue.
+    await select_mode(hass, "off", serial=BASE_CONFIG["device_id"])
+    await wait_for(lambda: device.on(CONTROL)[-1].payload == "0", "control is handed back")
+    controller = entry.runtime_data.controller
+    assert not controller.in_control
+    assert controller.last_written_utc is not None
+    controller.last_written_utc -= timedelta(minutes=10)
+    await controller.async_refresh()
+    await asyncio.sleep(1.0)
+    assert [msg.payload for msg in device.on(SETPOINT)[before:]] == ["7400", "7400", "0"]
+    assert [msg.payload for msg in device.on(CONTROL)] == ["1", "0"]
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 

@@ -569,31 +569,6 @@ async def test_release_without_control_topic_still_stops(
 
 
 @pytest.mark.parametrize(
-    ("watchdog_s", "expected_payloads"),
-    [
-        pytest.param(30, ["2500", "2500"], id="watchdog_device_gets_setpoint_repeated"),
-        pytest.param(None, ["2500"], id="no_watchdog_heartbeat_is_noop"),
-    ],
-)
-async def test_heartbeat(
-    make_transport: MakeTransport,
-    device: Device,
-    watchdog_s: int | None,
-    expected_payloads: list[str],
-) -> None:
-    """heartbeat() must repeat our own last setpoint only when the device has a watchdog,
-    and never after release_control."""
-    transport = await make_transport(device_watchdog_s=watchdog_s)
-    await transport.heartbeat()  # Nothing commanded yet: nothing to repeat.
-    await transport.set_power(2500)
-    await transport.heartbeat()
-    await transport.release_control()
-    await transport.heartbeat()  # Control was handed back: the stop must not be repeated.
-    await wait_for(lambda: len(device.on(CONTROL)) == 1, "the release marks the end")
-    assert [m.payload for m in device.on(SETPOINT)] == [*expected_payloads, "0"]
-
-
-@pytest.mark.parametrize(
     ("clear", "expected_retained"),
     [
         pytest.param(True, [], id="foreign_retained_setpoint_is_cleared"),
@@ -607,15 +582,14 @@ async def test_foreign_retained_setpoint_is_never_echoed(
     clear: bool,
     expected_retained: list[str],
 ) -> None:
-    """A retained setpoint left by someone else must not become ours: no echo, not in state,
-    not repeated by heartbeat; it is cleared unless clear_retained_setpoint is false."""
+    """A retained setpoint left by someone else must not become ours: no echo, not in state;
+    it is cleared unless clear_retained_setpoint is false."""
     device.publish(SETPOINT, "-7000", retain=True)
     transport = await make_transport(device_watchdog_s=30, clear_retained_setpoint=clear)
     await wait_for(
         lambda: transport.fault_counts.get("retained_setpoint.setpoint") == 1,
         "the transport notices the retained setpoint",
     )
-    await transport.heartbeat()
     if clear:
         await wait_for(lambda: retained_on(mosquitto.port, SETPOINT) == [], "the clear")
     await transport.take_control()
@@ -716,8 +690,8 @@ async def test_hung_broker_publish_times_out(
     make_transport: MakeTransport, device: Device, mosquitto: Mosquitto
 ) -> None:
     """A broker that accepts but never acknowledges must give TransportTimeoutError after
-    publish_timeout_s (not HA's 10 s acknowledgement wait), and heartbeat() must not fall
-    back to re-sending the setpoint the failed one replaced."""
+    publish_timeout_s (not HA's 10 s acknowledgement wait), and a reading must not report
+    the setpoint the failed one replaced as the running one."""
     transport = await make_transport(publish_timeout_s=0.3, device_watchdog_s=30)
     await transport.set_power(1500)
     mosquitto.pause()
@@ -726,7 +700,6 @@ async def test_hung_broker_publish_times_out(
             await transport.set_power(2000)
     finally:
         mosquitto.resume()
-    await transport.heartbeat()
     await transport.take_control()
     await wait_for(lambda: len(device.on(CONTROL)) == 1, "the marker arrives")
     assert [m.payload for m in device.on(SETPOINT)].count("1500") == 1

@@ -66,7 +66,6 @@ async def test_take_control_writes_the_v2h_sequence(
     assert simulator.idle_timeout_s == 60
     assert transport.control_taken
     assert transport.setpoint_mode is SetpointMode.POWER
-    assert transport.heartbeat_interval_s == 30
 
 
 @pytest.mark.parametrize(
@@ -141,50 +140,24 @@ async def test_power_mode_refused_falls_back_to_current(
     assert reading.setpoint_w == expected_a * 230
 
 
-async def test_heartbeat_keeps_the_watchdog_fed_and_silence_stops_the_car(
+async def test_readings_keep_the_watchdog_fed_and_silence_stops_the_car(
     transport: ModbusChargerTransport, simulator: QuasarSimulator
 ) -> None:
-    """With the idle timeout armed, a heartbeat every 30 s keeps a discharge running for 10
-    simulated minutes; 61 s of silence then stops it in the charger."""
+    """With the idle timeout armed at 60 s, a reading every 30 s keeps a discharge running
+    for 10 simulated minutes; 61 s of silence then stops it in the charger."""
     simulator.plug_in(80)
     await transport.take_control()
     await transport.set_power(-3000)
     assert simulator.idle_timeout_s == 60
-    interval_s = transport.heartbeat_interval_s
-    assert interval_s == 30
     for _ in range(20):
-        simulator.advance(interval_s)
-        await transport.heartbeat()
+        simulator.advance(30)
+        await transport.read_state()
     assert simulator.state is ChargerStateCode.DISCHARGING
     assert simulator.watchdog_trips == 0
     simulator.advance(61)
     assert simulator.state is ChargerStateCode.PAUSED
     assert simulator.power_w == 0
     assert simulator.watchdog_trips == 1
-
-
-async def test_heartbeat_takes_control_back_after_a_charger_reset(
-    transport: ModbusChargerTransport, simulator: QuasarSimulator
-) -> None:
-    """If the charger reverted to user control (e.g. rebooted), heartbeat re-asserts control
-    and the last setpoint."""
-    simulator.plug_in(50)
-    await transport.set_power(3000)
-    simulator.device.write(0x51, int(ControlMode.USER))
-    assert simulator.state is ChargerStateCode.PAUSED
-    await transport.heartbeat()
-    assert simulator.control_mode is ControlMode.REMOTE
-    assert simulator.idle_timeout_s == 60
-    assert simulator.state is ChargerStateCode.CHARGING
-
-
-async def test_heartbeat_without_control_sends_nothing(
-    transport: ModbusChargerTransport, simulator: QuasarSimulator
-) -> None:
-    """Before take_control there is no watchdog to feed: heartbeat makes no request."""
-    served = simulator.requests_served
-    await transport.heartbeat()
-    assert simulator.requests_served == served
 
 
 async def test_release_control_hands_back(
@@ -267,7 +240,6 @@ async def test_read_state_reports_status_and_limits(
         pytest.param("identify", 2, id="identify_reads_identity_and_limit_blocks"),
         pytest.param("read_state", 3, id="read_state_reads_three_blocks"),
         pytest.param("take_control", 4, id="take_control_writes_four_registers"),
-        pytest.param("heartbeat", 1, id="heartbeat_reads_one_register"),
     ],
 )
 async def test_block_reads_keep_requests_few(

@@ -115,7 +115,6 @@ async def test_server_down_raises_connection_error_with_backoff(
         pytest.param("take_control", SetpointRejectedError, id="take_control_rejected"),
         pytest.param("set_power", SetpointRejectedError, id="set_power_rejected"),
         pytest.param("release_control", SetpointRejectedError, id="release_control_rejected"),
-        pytest.param("heartbeat", ModbusExceptionResponseError, id="heartbeat_protocol_error"),
     ],
 )
 async def test_exception_responses_map_to_protocol_or_rejection_errors(
@@ -167,7 +166,7 @@ async def test_hung_server_is_also_detected_on_commands(
         await transport.set_power(4000)
     assert transport.consecutive_timeouts == 1
     simulator.faults.hang = False
-    await transport.heartbeat()
+    await transport.read_state()
     assert simulator.setpoint_w == 4000
     assert simulator.state is ChargerStateCode.CHARGING
 

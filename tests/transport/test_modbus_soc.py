@@ -31,7 +31,7 @@ async def test_soc_kept_with_its_age_after_stopping(
     await transport.set_power(-3000)
     for _ in range(20):
         simulator.advance(30)
-        await transport.heartbeat()
+        await transport.read_state()
     reading = await transport.read_state()
     assert reading.soc_pct == round(simulator.soc_pct)
     assert reading.soc_age_s == 0
@@ -96,6 +96,6 @@ async def test_soc_follows_a_real_change(
     assert (await transport.read_state()).soc_pct == 30
     for _ in range(120):
         simulator.advance(30)
-        await transport.heartbeat()
+        await transport.read_state()
     reading = await transport.read_state()
     assert reading.soc_pct == round(30 + 7.36 * 0.92 / 40 * 100)

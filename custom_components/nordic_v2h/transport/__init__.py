@@ -138,8 +138,5 @@ class ChargerTransport(Protocol):
     async def set_power(self, power_w: int) -> None:
         """Command a signed AC power (+ into the car, 0 stops); the transport clamps nothing."""
 
-    async def heartbeat(self) -> None:
-        """Keep the charger's communication watchdog fed; a no-op where there is none."""
-
     async def close(self) -> None:
         """Close the connection without changing the charger's control state."""

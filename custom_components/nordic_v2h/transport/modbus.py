@@ -167,13 +167,6 @@ class ModbusChargerTransport:
         """Return None: the readings every few seconds feed the charger's idle timeout."""
         return None
 
-    @property
-    def heartbeat_interval_s(self) -> float | None:
-        """Return how often to call `heartbeat`: half the watchdog timeout."""
-        if self.profile.watchdog is None or not self.watchdog_s:
-            return None
-        return self.watchdog_s / 2
-
     # ---- connection -------------------------------------------------------------------
 
     async def connect(self) -> None:
@@ -658,31 +651,6 @@ class ModbusChargerTransport:
 
         await self._locked(release)
         LOGGER.debug("Released control of %s:%d", self.host, self.port)
-
-    async def heartbeat(self) -> None:
-        """Feed the watchdog with a read; take control back if the charger lost it (reboot)."""
-        if not self._control_taken:
-            return
-        await self._locked(self._feed_watchdog)
-
-    async def _feed_watchdog(self) -> None:
-        """Read the control register; re-assert control and setpoint if it was lost."""
-        profile = self.profile
-        if profile.control is None:
-            spec = profile.state or profile.setpoint_register(self._mode)
-            await self._read(spec.address, spec.word_count, spec.table)
-            return
-        register = profile.control.register
-        words = await self._read(register.address, register.word_count, register.table)
-        try:
-            value = int(register.decode(words))
-        except RegisterValueError as err:
-            raise TransportProtocolError(f"control register: {err}") from err
-        if value != profile.control.on_value:
-            LOGGER.warning("The charger left remote control; taking it back")
-            await self._apply_control()
-            if self._last_setpoint_w is not None:
-                await self._apply_power(self._last_setpoint_w)
 
 
 def _is_open(client: AsyncModbusTcpClient) -> bool:

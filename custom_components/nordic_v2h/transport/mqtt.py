@@ -87,7 +87,7 @@ class MqttChargerTransport:
         self._online: bool | None = None
         self._subscribed = False
         self._in_control = False
-        # Only a setpoint this transport published is ever repeated by heartbeat().
+        # Only a setpoint this transport published is ever reported as the running one.
         self._last_setpoint_w: int | None = None
         self._faults: Counter[str] = Counter()
         self._fault_logged: set[str] = set()
@@ -220,8 +220,8 @@ class MqttChargerTransport:
     async def set_power(self, power_w: int) -> None:
         """Publish a signed setpoint (+ into the car); refuse values the charger cannot take."""
         self._check_setpoint(power_w)
-        # Forget the previous value first: if this publish fails, heartbeat() must not
-        # keep re-sending a setpoint the caller has already replaced.
+        # Forget the previous value first: if this publish fails, the charger may run either
+        # value, and a reading must not claim the one the caller has already replaced.
         self._last_setpoint_w = None
         await self._publish_setpoint(power_w)
         self._last_setpoint_w = power_w
@@ -241,12 +241,6 @@ class MqttChargerTransport:
         if self._config.control_topic is not None:
             await self._publish(self._config.control_topic, self._config.control_release_payload)
         self._in_control = False
-
-    async def heartbeat(self) -> None:
-        """Re-publish our last setpoint when the device has a watchdog; otherwise do nothing."""
-        if self._config.device_watchdog_s is None or self._last_setpoint_w is None:
-            return
-        await self._publish_setpoint(self._last_setpoint_w)
 
     async def close(self) -> None:
         """Unsubscribe everything; publishes nothing, so the charger's control state is kept."""
@@ -353,7 +347,7 @@ class MqttChargerTransport:
         if not msg.retain or not payload:
             return
         # A retained command would be replayed to the charger on every reconnect. It is
-        # never taken as our setpoint (heartbeat must not echo it) and is cleared if allowed.
+        # never taken as our setpoint (a reading must not report it) and is cleared if allowed.
         self._fault("retained_setpoint", "setpoint", repr(payload[:64]))
         if self._config.clear_retained_setpoint:
             self._hass.async_create_task(self._clear_retained_setpoint(), eager_start=False)
