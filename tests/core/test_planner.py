@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings, strategies as st
@@ -615,3 +616,64 @@ def test_the_next_months_first_night_is_not_free(october_peaks_kwh: tuple[float,
     november = hourly[NOVEMBER_FROM_SLOT // 4 :]
     assert max(november) <= 8.4 + 0.01
     assert result.departure_shortfall_kwh == 0.0
+
+
+# 00:00 on the Oslo clock of 1 November 2024, and the hour before it.
+NOVEMBERS_FIRST_MIDNIGHT = datetime(2024, 10, 31, 23, 0, tzinfo=UTC)
+# Days a November house peaked at: what the month's other days are drawn from.
+NOVEMBER_DAY_PEAKS_KWH = (4.0, 5.0, 5.5, 6.0, 6.5, 7.0, 9.0)
+
+
+@pytest.mark.parametrize(
+    ("car_kw", "future_day_peaks_kwh"),
+    [
+        # With a sample of days to come, the month outlook prices the step as well.
+        pytest.param([7.4] * 4 + [0.0] * 4, NOVEMBER_DAY_PEAKS_KWH, id="charging_with_outlook"),
+        pytest.param([0.0] * 4 + [7.4] * 4, NOVEMBER_DAY_PEAKS_KWH, id="later_with_outlook"),
+        pytest.param([0.0] * 8, NOVEMBER_DAY_PEAKS_KWH, id="idle_with_outlook"),
+        pytest.param([7.4] * 4 + [0.0] * 4, (), id="charging_smoothed_only"),
+    ],
+)
+def test_the_first_hours_of_a_month_cost_the_same_before_and_after_midnight(
+    car_kw: list[float], future_day_peaks_kwh: tuple[float, ...]
+) -> None:
+    """November's first two hours add the same capacity cost to a plan made at 23:00 on
+    31 October as to one made at 00:00 on 1 November; a plan that changed its price at
+    midnight would move the car's charge back and forth across it.
+
+    The October hour before midnight is free: its energy costs nothing, and the house and
+    the car at 1 kW stay far under October's peaks.
+    """
+    november_load_kw = [8.0] * 8
+    november_prices = [0.6] * 8
+    october = CapacityInputs(
+        step_from_kw=ELVIA.step_from_kw,
+        step_nok_per_month=ELVIA.step_nok_per_month,
+        month_daily_peaks_kwh=(20.0, 20.0, 20.0),
+        today_peak_kwh=20.0,
+        future_day_peaks_kwh=future_day_peaks_kwh,
+    )
+    november = replace(october, month_daily_peaks_kwh=(), today_peak_kwh=0.0)
+
+    def cost_nok(
+        start: datetime,
+        capacity: CapacityInputs,
+        prices: list[float],
+        load: list[float],
+        power: list[float],
+    ) -> float:
+        inputs = _inputs(prices, load_kw=load, capacity=capacity, start=start)
+        horizon = build_horizon(inputs)
+        return plan_cost_nok(inputs, horizon, np.asarray(power, dtype=np.float64))
+
+    from_october = cost_nok(
+        NOVEMBERS_FIRST_MIDNIGHT - timedelta(hours=1),
+        october,
+        [0.0] * 4 + november_prices,
+        [0.0] * 4 + november_load_kw,
+        [1.0] * 4 + car_kw,
+    )
+    from_november = cost_nok(
+        NOVEMBERS_FIRST_MIDNIGHT, november, november_prices, november_load_kw, car_kw
+    )
+    assert from_october == pytest.approx(from_november, abs=1e-9)

@@ -22,6 +22,8 @@ from .timeseries import HOUR_S, OSLO
 from .types import Decision, Plan, PlanInputs, PlanSlot, ReasonKey
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import NDArray
 
     from .types import CapacityInputs
@@ -48,7 +50,8 @@ class HourIndex:
     `of_slot` maps each slot to its hour (0 is the running one); per hour, `day` numbers
     its local (Europe/Oslo) date, 0 being today, and `this_month` says whether it still
     counts toward this month's capacity step. `days_after_today` and `days_after_horizon`
-    count the month's days after today and after the horizon's last day of this month.
+    count the month's days after today and after the horizon's last day of this month;
+    `days_in_next_month` is the length of the month a plan made on a last day reaches into.
     """
 
     of_slot: NDArray[np.intp]
@@ -57,6 +60,7 @@ class HourIndex:
     this_month: NDArray[np.bool_]
     days_after_today: int
     days_after_horizon: int
+    days_in_next_month: int
 
 
 def _hour_index(starts: NDArray[np.int64], now_utc: datetime) -> HourIndex:
@@ -82,6 +86,9 @@ def _hour_index(starts: NDArray[np.int64], now_utc: datetime) -> HourIndex:
         this_month=np.asarray(this_month, dtype=np.bool_),
         days_after_today=month_days - today.day,
         days_after_horizon=max(month_days - today.day - last_day, 0),
+        days_in_next_month=calendar.monthrange(
+            today.year + today.month // 12, today.month % 12 + 1
+        )[1],
     )
 
 
@@ -180,19 +187,18 @@ def simulate_energy_kwh(
     return stored
 
 
-def _other_days_kwh(capacity: CapacityInputs, pad_kwh: float) -> list[float]:
+def _padded_to_three_kwh(finished_kwh: Sequence[float], pad_kwh: float) -> list[float]:
     """Return the finished days' peaks, padded to three days with a likely future peak.
 
     Early in a month the three-day mean is not yet set: later days will peak too, at
     least at what the house alone draws, so they are counted at the forecast house peak.
     """
-    peaks = list(capacity.month_daily_peaks_kwh)
-    return peaks + [pad_kwh] * max(3 - len(peaks), 0)
+    return [*finished_kwh] + [pad_kwh] * max(3 - len(finished_kwh), 0)
 
 
 def free_level_kwh(capacity: CapacityInputs, pad_kwh: float) -> float:
     """Return today's peak that changes nothing: the higher of today's so far and the third peak."""
-    others = sorted(_other_days_kwh(capacity, pad_kwh), reverse=True)
+    others = sorted(_padded_to_three_kwh(capacity.month_daily_peaks_kwh, pad_kwh), reverse=True)
     return max(capacity.today_peak_kwh, others[2])
 
 
@@ -201,52 +207,77 @@ def _hourly_peaks_cost(
 ) -> float:
     """Return the expected rise of the capacity cost if these future hours happen.
 
-    The hours of this month raise this month's step; those of the next month (a plan made
-    on the month's last day) raise the next month's, priced by `_next_month_rise_nok`.
+    The hours of this month raise this month's step. Those of the next month (a plan made
+    on the month's last day) raise the next month's, priced as a plan made at its first
+    midnight would price them: a month with no peaks yet, whose first day has just begun.
     """
-    next_month_rise = _next_month_rise_nok(capacity, hours, hour_kwh, pad_kwh)
-    counted = hours.this_month
+    this_month = hours.this_month
+    rise = _month_rise_nok(
+        capacity,
+        finished_kwh=list(capacity.month_daily_peaks_kwh),
+        today_kwh=capacity.today_peak_kwh,
+        planned_kwh=_day_peaks_kwh(hours, hour_kwh, this_month, today_kwh=capacity.today_peak_kwh),
+        days_after_today=hours.days_after_today,
+        days_after_horizon=hours.days_after_horizon,
+        pad_kwh=pad_kwh,
+    )
+    next_month = ~this_month
+    if next_month.any():
+        planned = _day_peaks_kwh(hours, hour_kwh, next_month)
+        rise += _month_rise_nok(
+            capacity,
+            finished_kwh=[],
+            today_kwh=0.0,
+            planned_kwh=planned,
+            days_after_today=hours.days_in_next_month - 1,
+            days_after_horizon=hours.days_in_next_month - len(planned),
+            pad_kwh=pad_kwh,
+        )
+    return rise
+
+
+def _day_peaks_kwh(
+    hours: HourIndex,
+    hour_kwh: NDArray[np.float64],
+    counted: NDArray[np.bool_],
+    today_kwh: float | None = None,
+) -> list[float]:
+    """Return the highest counted hour of each day, today's at least `today_kwh` if given."""
     day_peaks = np.zeros(int(hours.day.max(initial=0)) + 1)
-    day_peaks[0] = capacity.today_peak_kwh
-    np.maximum.at(day_peaks, hours.day[counted], hour_kwh[counted])
     days_seen = np.zeros(len(day_peaks), dtype=np.bool_)
-    days_seen[0] = True
+    if today_kwh is not None:
+        day_peaks[0] = today_kwh
+        days_seen[0] = True
+    np.maximum.at(day_peaks, hours.day[counted], hour_kwh[counted])
     days_seen[hours.day[counted]] = True
-    planned = [float(value) for value in day_peaks[days_seen]]
-    others = _other_days_kwh(capacity, pad_kwh)
-    before_smooth = capacity.smooth_cost_nok(top3_mean([*others, capacity.today_peak_kwh]))
-    smooth_rise = capacity.smooth_cost_nok(top3_mean(others + planned)) - before_smooth
+    return [float(value) for value in day_peaks[days_seen]]
+
+
+def _month_rise_nok(
+    capacity: CapacityInputs,
+    *,
+    finished_kwh: list[float],
+    today_kwh: float,
+    planned_kwh: list[float],
+    days_after_today: int,
+    days_after_horizon: int,
+    pad_kwh: float,
+) -> float:
+    """Return how much one month's step cost rises when its planned days peak as planned.
+
+    `finished_kwh` are the month's finished days, `today_kwh` today's peak so far and
+    `planned_kwh` the peaks of the month's days in the plan, today's included.
+    """
+    others = _padded_to_three_kwh(finished_kwh, pad_kwh)
+    before_smooth = capacity.smooth_cost_nok(top3_mean([*others, today_kwh]))
+    smooth_rise = capacity.smooth_cost_nok(top3_mean(others + planned_kwh)) - before_smooth
     if not capacity.future_day_peaks_kwh:
-        return smooth_rise + next_month_rise
+        return smooth_rise
     # The month outlook: a step the days to come will likely lose anyway is worth little
     # shaving today, one that holds unless today breaks it the whole step.
-    finished = list(capacity.month_daily_peaks_kwh)
-    before = expected_step_cost_nok(
-        capacity, [*finished, capacity.today_peak_kwh], hours.days_after_today
-    )
-    after = expected_step_cost_nok(capacity, finished + planned, hours.days_after_horizon)
-    return (
-        OUTLOOK_WEIGHT * (after - before) + (1.0 - OUTLOOK_WEIGHT) * smooth_rise + next_month_rise
-    )
-
-
-def _next_month_rise_nok(
-    capacity: CapacityInputs, hours: HourIndex, hour_kwh: NDArray[np.float64], pad_kwh: float
-) -> float:
-    """Return the rise of the next month's smoothed step from its hours in the plan.
-
-    The next month starts with no peaks: its other days are counted at the same pad as
-    early in any month, so its first night is not free to stack the car's charging on
-    the house's own peak.
-    """
-    later = ~hours.this_month
-    if not later.any():
-        return 0.0
-    day_peaks = np.zeros(int(hours.day.max(initial=0)) + 1)
-    np.maximum.at(day_peaks, hours.day[later], hour_kwh[later])
-    planned = [float(value) for value in day_peaks[np.unique(hours.day[later])]]
-    rise = capacity.smooth_cost_nok(top3_mean([pad_kwh] * 3 + planned))
-    return rise - capacity.smooth_cost_nok(pad_kwh)
+    before = expected_step_cost_nok(capacity, [*finished_kwh, today_kwh], days_after_today)
+    after = expected_step_cost_nok(capacity, finished_kwh + planned_kwh, days_after_horizon)
+    return OUTLOOK_WEIGHT * (after - before) + (1.0 - OUTLOOK_WEIGHT) * smooth_rise
 
 
 # How much the month outlook counts against the smoothed step when both price a peak.
@@ -664,7 +695,7 @@ def _candidate_thresholds(inputs: PlanInputs, horizon: Horizon) -> list[float]:
         return [np.inf]
     pad = _pad_kwh(horizon, capacity)
     free = free_level_kwh(capacity, pad)
-    top = sorted(_other_days_kwh(capacity, pad), reverse=True)
+    top = sorted(_padded_to_three_kwh(capacity.month_daily_peaks_kwh, pad), reverse=True)
     target = capacity.month_target_kwh
     # Early in a day (and a month) the level that raises nothing can sit far below the
     # month target: the target itself must be a choice, or a night peak is either shaved
