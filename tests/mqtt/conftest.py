@@ -156,6 +156,8 @@ class Received:
     topic: str
     payload: str
     retain: bool
+    # When it arrived (time.monotonic), for the intervals between commands.
+    received_mono_s: float
 
 
 class Device:
@@ -189,7 +191,12 @@ class Device:
         """Record a command."""
         with self._lock:
             self._received.append(
-                Received(msg.topic, msg.payload.decode("utf-8", "replace"), bool(msg.retain))
+                Received(
+                    msg.topic,
+                    msg.payload.decode("utf-8", "replace"),
+                    bool(msg.retain),
+                    time.monotonic(),
+                )
             )
 
     @property
