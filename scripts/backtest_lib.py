@@ -27,7 +27,6 @@ import numpy as np
 
 from custom_components.nordic_v2h.core.backtest import (
     HISTORY_H,
-    CapacityTable,
     Policy,
     ReplayResult,
     Scenario,
@@ -43,7 +42,7 @@ from custom_components.nordic_v2h.core.tariff import (
 )
 from custom_components.nordic_v2h.core.tariff_presets import presets_from_document
 from custom_components.nordic_v2h.core.timeseries import HOUR_S, OSLO, SlotSeries
-from custom_components.nordic_v2h.core.types import ChargerLimits
+from custom_components.nordic_v2h.core.types import CapacityTable, ChargerLimits
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

@@ -28,7 +28,7 @@ from .core.tariff import CostModel, cost_settings_from_dict
 from .core.tariff_model import CapacityMethod, TariffError
 from .core.tariff_presets import load_presets
 from .core.timeseries import HOUR_S, OSLO, QUARTER_S, SlotSeries, floor_to_slot
-from .core.types import CapacityInputs
+from .core.types import CapacityInputs, CapacityTable
 from .planning import (
     FORECAST_HISTORY_HOURS,
     HouseContext,
@@ -152,10 +152,35 @@ def capacity_inputs(
     weighted-year method give None: the planner's capacity term models the three-day mean.
     """
     today = now_utc.astimezone(OSLO).date()
+    table = _capacity_table(model, today)
+    if table is None:
+        return None
+    next_month_table = _capacity_table(
+        model, (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    )
+    finished = tuple(
+        kwh
+        for day, kwh in daily_peaks_kwh.items()
+        if day < today and (day.year, day.month) == (today.year, today.month)
+    )
+    return CapacityInputs(
+        step_from_kw=table.step_from_kw,
+        step_nok_per_month=table.step_nok_per_month,
+        threshold_inclusive=table.threshold_inclusive,
+        month_daily_peaks_kwh=finished,
+        today_peak_kwh=daily_peaks_kwh.get(today, 0.0),
+        current_hour_import_kwh=running_hour_kwh,
+        # A next month without a three-day table is priced with this month's.
+        next_month_table=None if next_month_table == table else next_month_table,
+    )
+
+
+def _capacity_table(model: CostModel, day: date) -> CapacityTable | None:
+    """Return the three-day capacity steps in force on a day (VAT included), or None."""
     try:
-        tariff = model.tariff_on(today)
+        tariff = model.tariff_on(day)
     except TariffError as error:
-        LOGGER.debug("No tariff in force today: %s", error)
+        LOGGER.debug("No tariff in force on %s: %s", day, error)
         return None
     if (
         tariff.capacity_method is not CapacityMethod.THREE_DAILY_MAX_MONTH
@@ -163,18 +188,10 @@ def capacity_inputs(
     ):
         return None
     vat = model.vat_factor
-    finished = tuple(
-        kwh
-        for day, kwh in daily_peaks_kwh.items()
-        if day < today and (day.year, day.month) == (today.year, today.month)
-    )
-    return CapacityInputs(
+    return CapacityTable(
         step_from_kw=tuple(step.from_kw for step in tariff.capacity_steps),
         step_nok_per_month=tuple(step.nok_per_month * vat for step in tariff.capacity_steps),
         threshold_inclusive=tariff.threshold_inclusive,
-        month_daily_peaks_kwh=finished,
-        today_peak_kwh=daily_peaks_kwh.get(today, 0.0),
-        current_hour_import_kwh=running_hour_kwh,
     )
 
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from custom_components.nordic_v2h.core.backtest import (
-    CapacityTable,
     Policy,
     ReplayResult,
     Scenario,
@@ -20,6 +19,7 @@ from custom_components.nordic_v2h.core.backtest import (
     shift_by_weeks,
 )
 from custom_components.nordic_v2h.core.timeseries import OSLO
+from custom_components.nordic_v2h.core.types import CapacityTable
 
 # Monday 2024-10-07 00:00 Europe/Oslo, with one week of history before the replay.
 START_S = int(datetime(2024, 9, 30, tzinfo=OSLO).timestamp())

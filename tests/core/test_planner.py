@@ -22,6 +22,7 @@ from custom_components.nordic_v2h.core.planner import (
 )
 from custom_components.nordic_v2h.core.types import (
     CapacityInputs,
+    CapacityTable,
     ChargerLimits,
     Decision,
     Plan,
@@ -624,18 +625,36 @@ NOVEMBERS_FIRST_MIDNIGHT = datetime(2024, 10, 31, 23, 0, tzinfo=UTC)
 NOVEMBER_DAY_PEAKS_KWH = (4.0, 5.0, 5.5, 6.0, 6.5, 7.0, 9.0)
 
 
+# November's own step table, half as dear again as October's (new prices from the 1st).
+NOVEMBER_TABLE = CapacityTable(
+    step_from_kw=ELVIA.step_from_kw,
+    step_nok_per_month=tuple(1.5 * nok for nok in ELVIA.step_nok_per_month),
+)
+CHARGING_FIRST_HOUR = [7.4] * 4 + [0.0] * 4
+
+
 @pytest.mark.parametrize(
-    ("car_kw", "future_day_peaks_kwh"),
+    ("car_kw", "future_day_peaks_kwh", "november_table"),
     [
         # With a sample of days to come, the month outlook prices the step as well.
-        pytest.param([7.4] * 4 + [0.0] * 4, NOVEMBER_DAY_PEAKS_KWH, id="charging_with_outlook"),
-        pytest.param([0.0] * 4 + [7.4] * 4, NOVEMBER_DAY_PEAKS_KWH, id="later_with_outlook"),
-        pytest.param([0.0] * 8, NOVEMBER_DAY_PEAKS_KWH, id="idle_with_outlook"),
-        pytest.param([7.4] * 4 + [0.0] * 4, (), id="charging_smoothed_only"),
+        pytest.param(CHARGING_FIRST_HOUR, NOVEMBER_DAY_PEAKS_KWH, None, id="charging_with_outlook"),
+        pytest.param([0.0] * 4 + [7.4] * 4, NOVEMBER_DAY_PEAKS_KWH, None, id="later_with_outlook"),
+        pytest.param([0.0] * 8, NOVEMBER_DAY_PEAKS_KWH, None, id="idle_with_outlook"),
+        pytest.param(CHARGING_FIRST_HOUR, (), None, id="charging_smoothed_only"),
+        # November's hours are priced with November's steps, also from October.
+        pytest.param(
+            CHARGING_FIRST_HOUR,
+            NOVEMBER_DAY_PEAKS_KWH,
+            NOVEMBER_TABLE,
+            id="new_prices_with_outlook",
+        ),
+        pytest.param(CHARGING_FIRST_HOUR, (), NOVEMBER_TABLE, id="new_prices_smoothed_only"),
     ],
 )
 def test_the_first_hours_of_a_month_cost_the_same_before_and_after_midnight(
-    car_kw: list[float], future_day_peaks_kwh: tuple[float, ...]
+    car_kw: list[float],
+    future_day_peaks_kwh: tuple[float, ...],
+    november_table: CapacityTable | None,
 ) -> None:
     """November's first two hours add the same capacity cost to a plan made at 23:00 on
     31 October as to one made at 00:00 on 1 November; a plan that changed its price at
@@ -652,8 +671,16 @@ def test_the_first_hours_of_a_month_cost_the_same_before_and_after_midnight(
         month_daily_peaks_kwh=(20.0, 20.0, 20.0),
         today_peak_kwh=20.0,
         future_day_peaks_kwh=future_day_peaks_kwh,
+        next_month_table=november_table,
     )
-    november = replace(october, month_daily_peaks_kwh=(), today_peak_kwh=0.0)
+    # At midnight November's steps are this month's, and it has no peaks yet.
+    november = replace(
+        october,
+        step_nok_per_month=(november_table or ELVIA).step_nok_per_month,
+        month_daily_peaks_kwh=(),
+        today_peak_kwh=0.0,
+        next_month_table=None,
+    )
 
     def cost_nok(
         start: datetime,

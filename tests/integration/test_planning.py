@@ -235,3 +235,39 @@ def test_house_forecast_keeps_the_morning_on_the_clock_after_it_goes_back() -> N
     assert np.argmax(by_hour) == 6
     assert by_hour[6] == pytest.approx(5.0)
     assert by_hour[5] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("now_utc", "this_month_2_to_5_kw_nok", "next_month_2_to_5_kw_nok"),
+    [
+        # Elvia's 2025 prices start on 1 January: a plan on New Year's Eve sees them.
+        pytest.param(
+            datetime(2024, 12, 31, 20, 0, tzinfo=UTC), 230.0, 215.0, id="new_years_eve_2024"
+        ),
+        # Its 2026 prices start on 1 July.
+        pytest.param(datetime(2026, 6, 30, 20, 0, tzinfo=UTC), 190.0, 250.0, id="june_30_2026"),
+        # The same table next month: nothing to carry.
+        pytest.param(datetime(2025, 12, 31, 20, 0, tzinfo=UTC), 190.0, None, id="same_table"),
+        pytest.param(datetime(2025, 10, 15, 20, 0, tzinfo=UTC), 190.0, None, id="mid_month"),
+    ],
+)
+def test_the_next_months_step_table_comes_with_the_capacity_inputs(
+    now_utc: datetime,
+    this_month_2_to_5_kw_nok: float,
+    next_month_2_to_5_kw_nok: float | None,
+) -> None:
+    """A plan on a month's last day reaches into the next month, which may have new prices."""
+    model = build_cost_model(
+        {"grid_company": "Elvia", "contract": "spot", "tax_zone": "standard"}, {}
+    )
+    assert model is not None
+    capacity = capacity_inputs(model, now_utc=now_utc, daily_peaks_kwh={}, running_hour_kwh=0.0)
+    assert capacity is not None
+    assert capacity.step_nok_per_month[1] == pytest.approx(this_month_2_to_5_kw_nok)
+    next_month = capacity.next_month_table
+    if next_month_2_to_5_kw_nok is None:
+        assert next_month is None
+        return
+    assert next_month is not None
+    assert next_month.step_nok_per_month[1] == pytest.approx(next_month_2_to_5_kw_nok)
+    assert capacity.for_next_month().step_nok_per_month == next_month.step_nok_per_month

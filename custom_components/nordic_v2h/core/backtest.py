@@ -23,7 +23,7 @@ from .month_target import DEFAULT_DAYS as TARGET_DAYS, TargetOption, month_outlo
 from .planner import plan, plan_cheapest
 from .rules import RuleInputs, decide
 from .timeseries import HOUR_S, OSLO, utc_offsets_h
-from .types import CapacityInputs, ChargerLimits, PlanInputs, VehicleState
+from .types import CapacityInputs, CapacityTable, ChargerLimits, PlanInputs, VehicleState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,15 +53,6 @@ class Session:
     plug_in_s: int
     plug_out_s: int
     energy_kwh: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CapacityTable:
-    """A capacity step table as billed (NOK per month incl VAT)."""
-
-    step_from_kw: tuple[float, ...]
-    step_nok_per_month: tuple[float, ...]
-    threshold_inclusive: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -521,9 +512,10 @@ def _capacity_inputs(
     month: NDArray[np.int64],
     hour_import: float,
 ) -> CapacityInputs:
-    """Return this month's step table and peaks so far as the planner wants them."""
+    """Return this month's step table and peaks so far, and the next month's table."""
     month_key = int(month[index])
     table = scenario.capacity_for_month(month_key // 12, month_key % 12 + 1)
+    next_table = scenario.capacity_for_month((month_key + 1) // 12, (month_key + 1) % 12 + 1)
     today = int(day[index])
     month_start = date(month_key // 12, month_key % 12 + 1, 1).toordinal()
     finished = tuple(kwh for number, kwh in peaks.items() if month_start <= number < today)
@@ -534,6 +526,7 @@ def _capacity_inputs(
         month_daily_peaks_kwh=finished,
         today_peak_kwh=peaks.get(today, 0.0),
         current_hour_import_kwh=hour_import,
+        next_month_table=None if next_table == table else next_table,
     )
 
 

@@ -209,7 +209,8 @@ def _hourly_peaks_cost(
 
     The hours of this month raise this month's step. Those of the next month (a plan made
     on the month's last day) raise the next month's, priced as a plan made at its first
-    midnight would price them: a month with no peaks yet, whose first day has just begun.
+    midnight would price them: with its own step table, and as a month with no peaks yet
+    whose first day has just begun.
     """
     this_month = hours.this_month
     rise = _month_rise_nok(
@@ -225,7 +226,7 @@ def _hourly_peaks_cost(
     if next_month.any():
         planned = _day_peaks_kwh(hours, hour_kwh, next_month)
         rise += _month_rise_nok(
-            capacity,
+            capacity.for_next_month(),
             finished_kwh=[],
             today_kwh=0.0,
             planned_kwh=planned,

@@ -8,7 +8,7 @@ and this month's peaks so that the planner can price a new peak itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 import math
@@ -105,6 +105,15 @@ class ChargerLimits:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CapacityTable:
+    """A capacity step table as billed (NOK per month incl VAT)."""
+
+    step_from_kw: tuple[float, ...]
+    step_nok_per_month: tuple[float, ...]
+    threshold_inclusive: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CapacityInputs:
     """The monthly capacity tariff and this month's peaks so far (hourly import, kWh/h).
 
@@ -117,7 +126,9 @@ class CapacityInputs:
     own forecast peak. `future_day_peaks_kwh` is a sample of what a day to come may peak
     at (past days replayed at the target, see `month_target`): with it, the days left in
     the month are drawn from the sample and the step is priced by its expected cost, mixed
-    with the smoothed step (`planner.OUTLOOK_WEIGHT`).
+    with the smoothed step (`planner.OUTLOOK_WEIGHT`). `next_month_table` is the next
+    month's step table when it differs (a tariff that changes on the 1st); a plan made on
+    a month's last day prices the next month's hours with it.
     """
 
     step_from_kw: tuple[float, ...]
@@ -128,6 +139,7 @@ class CapacityInputs:
     current_hour_import_kwh: float = 0.0
     month_target_kwh: float | None = None
     future_day_peaks_kwh: tuple[float, ...] = ()
+    next_month_table: CapacityTable | None = None
 
     def __post_init__(self) -> None:
         """Check that the step table is non-empty, ascending and consistent."""
@@ -135,6 +147,19 @@ class CapacityInputs:
             raise ValueError("capacity step table is empty or its columns differ in length")
         if any(b <= a for a, b in zip(self.step_from_kw, self.step_from_kw[1:], strict=False)):
             raise ValueError("capacity steps must be strictly ascending")
+
+    def for_next_month(self) -> CapacityInputs:
+        """Return these inputs with the next month's step table, where it has its own."""
+        table = self.next_month_table
+        if table is None:
+            return self
+        return replace(
+            self,
+            step_from_kw=table.step_from_kw,
+            step_nok_per_month=table.step_nok_per_month,
+            threshold_inclusive=table.threshold_inclusive,
+            next_month_table=None,
+        )
 
     def step_cost_nok(self, level_kw: float) -> float:
         """Return the monthly cost of the step that a three-peak mean of `level_kw` falls in."""
