@@ -41,7 +41,12 @@ from custom_components.nordic_v2h.core.tariff import (
     settings_from_presets,
 )
 from custom_components.nordic_v2h.core.tariff_presets import presets_from_document
-from custom_components.nordic_v2h.core.timeseries import HOUR_S, OSLO, SlotSeries
+from custom_components.nordic_v2h.core.timeseries import (
+    HOUR_S,
+    OSLO,
+    SlotSeries,
+    first_of_next_month,
+)
 from custom_components.nordic_v2h.core.types import CapacityTable, ChargerLimits
 
 if TYPE_CHECKING:
@@ -478,7 +483,7 @@ def bill_report(loaded: Loaded, result: ReplayResult, wear_nok_per_kwh: float) -
     first_day = datetime.fromtimestamp(loaded.sim_start_s, tz=OSLO).date()
     last_day = datetime.fromtimestamp(loaded.sim_end_s - 1, tz=OSLO).date()
     bill_start = local_midnight_s(first_day.replace(day=1))
-    next_month = (last_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    next_month = first_of_next_month(last_day)
     bill_end = local_midnight_s(next_month)
     count = (bill_end - bill_start) // SLOT_S
     imports = np.zeros(count)
@@ -538,7 +543,7 @@ def bill_report(loaded: Loaded, result: ReplayResult, wear_nok_per_kwh: float) -
 def _month_discharge(result: ReplayResult, month: date) -> float:
     """Return the kWh discharged by the car in one local month."""
     start = local_midnight_s(month)
-    end = local_midnight_s((month.replace(day=28) + timedelta(days=4)).replace(day=1))
+    end = local_midnight_s(first_of_next_month(month))
     first = max((start - result.start_s) // result.slot_s, 0)
     last = max((end - result.start_s) // result.slot_s, 0)
     return float(np.sum(np.maximum(-result.car_power_kw[first:last], 0.0)) * result.slot_s / HOUR_S)

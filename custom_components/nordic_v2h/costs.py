@@ -27,7 +27,14 @@ from .const import (
 from .core.tariff import CostModel, cost_settings_from_dict
 from .core.tariff_model import CapacityMethod, TariffError
 from .core.tariff_presets import load_presets
-from .core.timeseries import HOUR_S, OSLO, QUARTER_S, SlotSeries, floor_to_slot
+from .core.timeseries import (
+    HOUR_S,
+    OSLO,
+    QUARTER_S,
+    SlotSeries,
+    first_of_next_month,
+    floor_to_slot,
+)
 from .core.types import CapacityInputs, CapacityTable
 from .planning import (
     FORECAST_HISTORY_HOURS,
@@ -155,23 +162,18 @@ def capacity_inputs(
     table = _capacity_table(model, today)
     if table is None:
         return None
-    next_month_table = _capacity_table(
-        model, (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-    )
     finished = tuple(
         kwh
         for day, kwh in daily_peaks_kwh.items()
         if day < today and (day.year, day.month) == (today.year, today.month)
     )
-    return CapacityInputs(
-        step_from_kw=table.step_from_kw,
-        step_nok_per_month=table.step_nok_per_month,
-        threshold_inclusive=table.threshold_inclusive,
+    return CapacityInputs.from_tables(
+        table,
+        # A next month without a three-day table is priced with this month's.
+        _capacity_table(model, first_of_next_month(today)),
         month_daily_peaks_kwh=finished,
         today_peak_kwh=daily_peaks_kwh.get(today, 0.0),
         current_hour_import_kwh=running_hour_kwh,
-        # A next month without a three-day table is priced with this month's.
-        next_month_table=None if next_month_table == table else next_month_table,
     )
 
 

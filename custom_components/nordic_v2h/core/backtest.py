@@ -519,14 +519,12 @@ def _capacity_inputs(
     today = int(day[index])
     month_start = date(month_key // 12, month_key % 12 + 1, 1).toordinal()
     finished = tuple(kwh for number, kwh in peaks.items() if month_start <= number < today)
-    return CapacityInputs(
-        step_from_kw=table.step_from_kw,
-        step_nok_per_month=table.step_nok_per_month,
-        threshold_inclusive=table.threshold_inclusive,
+    return CapacityInputs.from_tables(
+        table,
+        next_table,
         month_daily_peaks_kwh=finished,
         today_peak_kwh=peaks.get(today, 0.0),
         current_hour_import_kwh=hour_import,
-        next_month_table=None if next_table == table else next_table,
     )
 
 

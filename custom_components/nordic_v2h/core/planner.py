@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final, cast
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .timeseries import HOUR_S, OSLO
+from .timeseries import HOUR_S, OSLO, first_of_next_month
 from .types import Decision, Plan, PlanInputs, PlanSlot, ReasonKey
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ def _hour_index(starts: NDArray[np.int64], now_utc: datetime) -> HourIndex:
         days.append((local.date() - today).days)
         this_month.append((local.year, local.month) == (now_local.year, now_local.month))
     month_days = calendar.monthrange(today.year, today.month)[1]
+    following = first_of_next_month(today)
     last_day = max(
         (day for day, counted in zip(days, this_month, strict=True) if counted), default=0
     )
@@ -86,9 +87,7 @@ def _hour_index(starts: NDArray[np.int64], now_utc: datetime) -> HourIndex:
         this_month=np.asarray(this_month, dtype=np.bool_),
         days_after_today=month_days - today.day,
         days_after_horizon=max(month_days - today.day - last_day, 0),
-        days_in_next_month=calendar.monthrange(
-            today.year + today.month // 12, today.month % 12 + 1
-        )[1],
+        days_in_next_month=calendar.monthrange(following.year, following.month)[1],
     )
 
 

@@ -83,7 +83,7 @@ from .tariff_model import (
     national_rules_from_dict,
 )
 from .tariff_presets import PRESET_PATH, Presets, load_presets
-from .timeseries import HOUR_S, OSLO, SlotSeries
+from .timeseries import HOUR_S, OSLO, SlotSeries, first_of_next_month
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -250,11 +250,6 @@ def _to_date(number: int) -> date:
 def _month_start(day: date) -> date:
     """Return the first day of the day's month."""
     return day.replace(day=1)
-
-
-def _next_month(day: date) -> date:
-    """Return the first day of the following month."""
-    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
 
 
 def _hour_mean(epochs: NDArray[np.int64], values: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -629,7 +624,7 @@ class CostModel:
         the month. Days before `day` keep their recorded peaks.
         """
         caps = np.asarray(caps_kw, dtype=np.float64)
-        end = _next_month(day)
+        end = first_of_next_month(day)
         remaining = [day + timedelta(days=offset) for offset in range((end - day).days)]
         fixed = [
             kw

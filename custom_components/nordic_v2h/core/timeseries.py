@@ -48,6 +48,11 @@ def local_day_bounds_utc(day: date, tz: ZoneInfo = OSLO) -> tuple[datetime, date
     return start, end
 
 
+def first_of_next_month(day: date) -> date:
+    """Return the first day of the month after the day's month."""
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
 def slots_in_local_day(day: date, slot_s: int = QUARTER_S, tz: ZoneInfo = OSLO) -> int:
     """Return how many slots a local day has: 96 quarters normally, 92 or 100 on DST days."""
     start, end = local_day_bounds_utc(day, tz)

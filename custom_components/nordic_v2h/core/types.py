@@ -148,6 +148,27 @@ class CapacityInputs:
         if any(b <= a for a, b in zip(self.step_from_kw, self.step_from_kw[1:], strict=False)):
             raise ValueError("capacity steps must be strictly ascending")
 
+    @classmethod
+    def from_tables(
+        cls,
+        table: CapacityTable,
+        next_month_table: CapacityTable | None,
+        *,
+        month_daily_peaks_kwh: tuple[float, ...],
+        today_peak_kwh: float,
+        current_hour_import_kwh: float,
+    ) -> CapacityInputs:
+        """Return the inputs for this month's table, carrying the next month's if it differs."""
+        return cls(
+            step_from_kw=table.step_from_kw,
+            step_nok_per_month=table.step_nok_per_month,
+            threshold_inclusive=table.threshold_inclusive,
+            month_daily_peaks_kwh=month_daily_peaks_kwh,
+            today_peak_kwh=today_peak_kwh,
+            current_hour_import_kwh=current_hour_import_kwh,
+            next_month_table=None if next_month_table == table else next_month_table,
+        )
+
     def for_next_month(self) -> CapacityInputs:
         """Return these inputs with the next month's step table, where it has its own."""
         table = self.next_month_table
