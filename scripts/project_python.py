@@ -16,17 +16,28 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT_VENV = ROOT / ".venv"
 
 
+# Set for the restarted script, so that an environment this module fails to recognise
+# ends in an error instead of a loop of restarts.
+RESTARTED_ENV = "NORDIC_V2H_PROJECT_PYTHON"
+
+
 def in_project_environment() -> bool:
-    """Return whether this interpreter is one of the project's environments."""
+    """Return whether this interpreter is one of the project's environments.
+
+    An environment may be a link to one elsewhere, so both sides are resolved.
+    """
     prefix = Path(sys.prefix).resolve()
-    return prefix.parent == ROOT and prefix.name.startswith(".venv")
+    return any(venv.resolve() == prefix for venv in ROOT.glob(".venv*"))
 
 
 def ensure_project_python(script: str) -> None:
     """Start `script` again with the project's interpreter unless this is one already."""
     if in_project_environment():
         return
+    if os.environ.get(RESTARTED_ENV):
+        sys.exit(f"{sys.executable} is not one of the project's environments in {ROOT}")
     subprocess.run([str(ROOT / "scripts" / "setup"), "min"], check=True, stdout=sys.stderr)
     python = PROJECT_VENV / "bin" / "python"
+    os.environ[RESTARTED_ENV] = "1"
     # The project's own interpreter and this very script: nothing from outside is run.
     os.execv(str(python), [str(python), str(Path(script).resolve()), *sys.argv[1:]])  # noqa: S606

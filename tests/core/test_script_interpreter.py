@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from scripts import project_python
+
 ROOT = Path(__file__).resolve().parents[2]
 # The interpreter this environment was made from: no numpy, not the project's environment.
 BARE_PYTHON = (
@@ -43,3 +45,42 @@ def test_script_starts_again_in_the_project_environment(
     )
     assert done.returncode == 0, done.stderr
     assert expected in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("layout", "expected"),
+    [
+        pytest.param("venv_is_this_interpreter", True, id="its own environment"),
+        pytest.param("venv_links_to_this_interpreter", True, id="a link to an environment"),
+        pytest.param("venv_elsewhere", False, id="another environment"),
+        pytest.param("no_venv", False, id="no environment"),
+    ],
+)
+def test_the_project_environment_is_recognised_through_links(
+    layout: str, expected: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout whose `.venv` links to an environment elsewhere runs the scripts in it."""
+    root = tmp_path / "checkout"
+    root.mkdir()
+    prefix = tmp_path / "prefix"
+    prefix.mkdir()
+    if layout == "venv_is_this_interpreter":
+        prefix = root / ".venv-latest"
+        prefix.mkdir()
+    elif layout == "venv_links_to_this_interpreter":
+        (root / ".venv").symlink_to(prefix)
+    elif layout == "venv_elsewhere":
+        (root / ".venv").mkdir()
+    monkeypatch.setattr(project_python, "ROOT", root)
+    monkeypatch.setattr(sys, "prefix", str(prefix))
+    assert project_python.in_project_environment() is expected
+
+
+def test_a_restarted_script_outside_the_environment_stops_instead_of_looping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Had the restart not reached a project environment, a second restart would loop."""
+    monkeypatch.setattr(project_python, "ROOT", tmp_path)
+    monkeypatch.setenv(project_python.RESTARTED_ENV, "1")
+    with pytest.raises(SystemExit, match="is not one of the project's environments"):
+        project_python.ensure_project_python(__file__)
