@@ -50,10 +50,10 @@ def test_script_starts_again_in_the_project_environment(
 @pytest.mark.parametrize(
     ("layout", "expected"),
     [
-        pytest.param("venv_is_this_interpreter", True, id="its own environment"),
-        pytest.param("venv_links_to_this_interpreter", True, id="a link to an environment"),
-        pytest.param("venv_elsewhere", False, id="another environment"),
-        pytest.param("no_venv", False, id="no environment"),
+        pytest.param("venv_is_this_interpreter", True, id="its_own_environment"),
+        pytest.param("venv_links_to_this_interpreter", True, id="a_link_to_an_environment"),
+        pytest.param("venv_elsewhere", False, id="another_environment"),
+        pytest.param("no_venv", False, id="no_environment"),
     ],
 )
 def test_the_project_environment_is_recognised_through_links(
